@@ -1,0 +1,12 @@
+"""descentlab: a laboratory for first-order optimization in machine learning."""
+
+from .errors import DatasetNotFoundError, DescentlabError, DivergenceError, SolutionError
+from .methods import get_method
+from .provenance import package_version
+from .run import run
+from .trace import Trace
+
+__version__ = package_version()
+
+__all__ = ["DatasetNotFoundError", "DescentlabError", "DivergenceError", "SolutionError",
+           "Trace", "__version__", "get_method", "run"]

@@ -1,0 +1,35 @@
+"""How it is minimized: optimization methods as dataclasses of hyperparameters."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import DescentlabError
+from .base import Method, State, iterations_for
+from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+
+#: registry: name -> method class
+METHODS: dict[str, type[Method]] = {
+    cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA)
+}
+ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
+           "prox-grad": "ista", "proximal-gradient": "ista"}
+
+
+def get_method(name: str, **hyperparameters) -> Method:
+    """Build a registered method by name, e.g. ``get_method("fista", restart=None)``."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in METHODS:
+        raise DescentlabError(f"method: unknown method {name!r}; known methods are "
+                              f"{', '.join(sorted(METHODS))}")
+    cls = METHODS[key]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(hyperparameters) - fields
+    if unknown:
+        raise DescentlabError(f"{key}: unknown hyperparameter(s) {', '.join(sorted(unknown))}; "
+                              f"valid ones are {', '.join(sorted(fields)) or 'none'}")
+    return cls(**hyperparameters)
+
+
+__all__ = ["FISTA", "GD", "METHODS", "HeavyBall", "Method", "Nesterov", "ProximalGradient",
+           "State", "get_method", "iterations_for"]

@@ -1,0 +1,9 @@
+"""What is minimized: objectives with gradients, prox, constants and reference optima."""
+
+from .base import Problem
+from .linear import LeastSquares, LinearModel, Logistic
+from .regularizers import Regularizer
+from .toy import PLExample, Quadratic, ScalarNetwork
+
+__all__ = ["LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem", "Quadratic",
+           "Regularizer", "ScalarNetwork"]

@@ -1,0 +1,374 @@
+"""Linear models: regularized least squares and logistic regression (seed 000).
+
+    F(theta) = (1/n) sum_i loss(y_i, x_i . theta) + lam * Omega(theta)
+
+* ``LeastSquares``: loss(y, z) = (y - z)^2 / 2,           loss'' = 1
+* ``Logistic``:     loss(y, z) = log(1 + exp(-y z)),       0 < loss'' <= 1/4,
+  evaluated as ``logaddexp(0, -y z)`` and its derivative as ``-y expit(-y z)`` so that no
+  margin overflows.
+
+Constants (sigma = sup loss'', A = X^T X / n):
+L = sigma lambda_max(A) + lam2,  L_max = sigma max_i ||x_i||^2 + lam2,
+mu = inf(loss'') lambda_min(A) + lam2  (so mu = lam2 for the logistic loss).
+
+X is a dense ndarray or a scipy.sparse CSR matrix, float64 or float32.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy import optimize
+from scipy.special import expit
+
+from .._validation import check_design, check_target
+from ..data.libsvm import binarize_labels, load_libsvm
+from ..errors import DescentlabError, SolutionError
+from .base import Problem
+from .regularizers import Regularizer
+
+#: certified accuracy of ``solution()``: norm of the gradient mapping at x*
+SOLUTION_TOL = 1e-10
+_DENSE_GRAM_LIMIT = 4000
+
+
+class LinearModel(Problem):
+    """Regularized empirical risk of a linear predictor; subclasses define the loss."""
+
+    loss_name: ClassVar[str]
+    curvature_max: ClassVar[float]
+    curvature_min: ClassVar[float]
+
+    def __init__(self, X, y, reg: str | None = None, lam: float = 0.0,
+                 l1_ratio: float | None = None):
+        X = check_design(X)
+        n, dim = X.shape
+        y = check_target(y, n, dtype=X.dtype)
+        self._check_labels(y)
+        self.X, self.y = X, y
+        self.n, self.dim = int(n), int(dim)
+        self.dtype = X.dtype
+        self.sparse = sp.issparse(X)
+        self.regularizer = Regularizer(reg, lam, l1_ratio)
+        self.nonsmooth = self.regularizer.nonsmooth
+        self.dataset: str | None = None
+        self.name = self.loss_name
+
+    def describe(self) -> dict:
+        info = super().describe()
+        if self.dataset:
+            info["dataset"] = self.dataset
+        info.update(self.regularizer.describe(), sparse=bool(self.sparse))
+        return info
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def from_libsvm(cls, name_or_path, reg: str | None = None, lam: float = 0.0,
+                    l1_ratio: float | None = None, positive_class=None,
+                    dtype=np.float64):
+        """Build the problem on a LIBSVM dataset (a known name or a path).
+
+        Binary labels are mapped to -1/+1; multiclass data need ``positive_class``
+        (one vs rest).
+        """
+        X, y = load_libsvm(name_or_path)
+        y = cls._labels_from_raw(y, positive_class)
+        X = X.astype(dtype, copy=False)
+        problem = cls(X, y, reg=reg, lam=lam, l1_ratio=l1_ratio)
+        problem.dataset = str(name_or_path)
+        return problem
+
+    @classmethod
+    def _labels_from_raw(cls, y, positive_class):
+        return binarize_labels(y, positive_class)
+
+    def _check_labels(self, y: np.ndarray) -> None:
+        """Subclasses reject targets outside the loss's domain."""
+
+    # --------------------------------------------------------------- the loss
+    def _loss(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _dloss(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """d loss(y, z) / dz."""
+        raise NotImplementedError
+
+    def _d2loss(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """d^2 loss(y, z) / dz^2."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- oracles
+    def margins(self, x: np.ndarray) -> np.ndarray:
+        """z = X theta."""
+        return self.X @ x
+
+    def smooth_value(self, x: np.ndarray) -> float:
+        z = self.X @ x
+        return float(np.mean(self._loss(z, self.y))) + self.regularizer.smooth_value(x)
+
+    def value(self, x: np.ndarray) -> float:
+        return self.smooth_value(x) + self.regularizer.nonsmooth_value(x)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        r = self._dloss(self.X @ x, self.y)
+        g = self.X.T @ r
+        g /= self.n
+        if self.regularizer.lam2:
+            g += self.regularizer.lam2 * x
+        return g
+
+    def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0:
+            raise DescentlabError(f"idx: expected a non-empty 1-D array of sample indices, "
+                                  f"got shape {idx.shape}")
+        Xb = self.X[idx]
+        r = self._dloss(Xb @ x, self.y[idx])
+        g = Xb.T @ r
+        g /= idx.size
+        if self.regularizer.lam2:
+            g += self.regularizer.lam2 * x
+        return np.asarray(g).ravel()
+
+    def hessp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Hessian of the smooth part at x times v."""
+        w = self._d2loss(self.X @ x, self.y)
+        hv = self.X.T @ (w * (self.X @ v))
+        hv /= self.n
+        if self.regularizer.lam2:
+            hv += self.regularizer.lam2 * v
+        return hv
+
+    def prox(self, x: np.ndarray, step: float) -> np.ndarray:
+        return self.regularizer.prox(x, step)
+
+    # -------------------------------------------------------------- constants
+    def _gram_extremes(self) -> tuple[float, float]:
+        """(lambda_max, lambda_min) of X^T X / n, computed once."""
+        cached = getattr(self, "_gram_cache", None)
+        if cached is not None:
+            return cached
+        X = self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+        n, d = X.shape
+        if min(n, d) <= _DENSE_GRAM_LIMIT:
+            G = (X.T @ X) if d <= n else (X @ X.T)
+            G = G.toarray() if sp.issparse(G) else np.asarray(G)
+            eig = sla.eigvalsh(G / n)
+            lam_max = float(eig[-1])
+            lam_min = float(max(eig[0], 0.0)) if d <= n else 0.0
+        else:
+            op = spla.LinearOperator((d, d), matvec=lambda v: X.T @ (X @ v) / n,
+                                     dtype=np.float64)
+            v0 = np.ones(d)
+            lam_max = float(spla.eigsh(op, k=1, which="LA", v0=v0,
+                                       return_eigenvectors=False)[0])
+            if d > n:
+                lam_min = 0.0
+            else:
+                lam_min = float(max(spla.eigsh(op, k=1, which="SA", v0=v0,
+                                               return_eigenvectors=False)[0], 0.0))
+        self._gram_cache = (lam_max, lam_min)
+        return self._gram_cache
+
+    @property
+    def L(self) -> float:
+        return self.curvature_max * self._gram_extremes()[0] + self.regularizer.lam2
+
+    @property
+    def L_max(self) -> float:
+        if self.sparse:
+            sq = np.asarray(self.X.multiply(self.X).sum(axis=1)).ravel()
+        else:
+            sq = np.einsum("ij,ij->i", self.X, self.X)
+        return self.curvature_max * float(sq.max()) + self.regularizer.lam2
+
+    @property
+    def mu(self) -> float:
+        data = self.curvature_min * self._gram_extremes()[1] if self.curvature_min else 0.0
+        return data + self.regularizer.lam2
+
+    # ------------------------------------------------------- reference optimum
+    def _solve(self):
+        x = self._solve_smooth() if not self.nonsmooth else self._solve_composite()
+        x = x.astype(np.float64)
+        gm = float(np.linalg.norm(self._as64().gradient_mapping(x)))
+        if gm > SOLUTION_TOL:
+            warnings.warn(f"{self!r}: reference solution certified only to gradient-mapping "
+                          f"norm {gm:.2e} (target {SOLUTION_TOL:.0e})", RuntimeWarning,
+                          stacklevel=3)
+        return x, self._as64().value(x)
+
+    def _as64(self) -> LinearModel:
+        """This problem in float64 (itself when already float64)."""
+        if self.dtype == np.float64:
+            return self
+        cached = getattr(self, "_f64", None)
+        if cached is None:
+            r = self.regularizer
+            cached = type(self)(self.X.astype(np.float64), self.y.astype(np.float64),
+                                reg=r.reg, lam=r.lam, l1_ratio=r.l1_ratio)
+            self._f64 = cached
+        return cached
+
+    def _solve_smooth(self) -> np.ndarray:
+        p = self._as64()
+        res = optimize.minimize(
+            lambda x: (p.value(x), p.grad(x)), np.zeros(p.dim), jac=True,
+            hessp=p.hessp, method="trust-ncg",
+            options={"gtol": 1e-13, "maxiter": 500})
+        x = res.x
+        if not np.all(np.isfinite(x)) or np.linalg.norm(p.grad(x)) > 1e-6:
+            raise SolutionError(
+                f"{self!r}: no minimizer found (gradient norm {np.linalg.norm(p.grad(x)):.1e} "
+                f"after {res.nit} Newton steps, ||x|| = {np.linalg.norm(x):.1e}); the data may "
+                "be separable or rank deficient: add regularization (reg='l2', lam > 0)")
+        return x
+
+    def _solve_composite(self) -> np.ndarray:
+        """L-BFGS-B on the split x = u - v (u, v >= 0), then Newton on the active set."""
+        p, lam1, d = self._as64(), self.regularizer.lam1, self.dim
+
+        def split_fun(uv):
+            x = uv[:d] - uv[d:]
+            g = p.grad(x)
+            f = p.smooth_value(x) + lam1 * uv.sum()
+            return f, np.concatenate([g + lam1, lam1 - g])
+
+        res = optimize.minimize(split_fun, np.zeros(2 * d), jac=True, method="L-BFGS-B",
+                                bounds=[(0.0, None)] * (2 * d),
+                                options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-16,
+                                         "gtol": 1e-14, "maxcor": 30})
+        x = res.x[:d] - res.x[d:]
+        return _polish_l1(p, x, lam1)
+
+
+def _polish_l1(p: LinearModel, x: np.ndarray, lam1: float, rounds: int = 30) -> np.ndarray:
+    """Active-set Newton refinement of an L1-regularized solution.
+
+    On the support S with signs s, the optimum solves grad_S g(x) + lam1 s = 0, a smooth
+    problem handled by trust-region Newton-CG; coordinates whose sign flips are dropped
+    and violators (|grad_j g| > lam1 off the support) are added, until the gradient
+    mapping vanishes to ``SOLUTION_TOL``.
+    """
+    scale = max(1.0, float(np.abs(x).max(initial=0.0)))
+    x = np.where(np.abs(x) > 1e-9 * scale, x, 0.0)
+    for _ in range(rounds):
+        if np.linalg.norm(p.gradient_mapping(x)) <= 0.01 * SOLUTION_TOL:
+            break
+        g = p.grad(x)
+        support = (x != 0) | (np.abs(g) > lam1 * (1 + 1e-12))
+        S = np.flatnonzero(support)
+        s = np.where(x[S] != 0, np.sign(x[S]), -np.sign(g[S]))
+
+        def embed(u, S=S):
+            z = np.zeros(p.dim)
+            z[S] = u
+            return z
+
+        def fun(u, S=S, s=s):
+            z = embed(u)
+            return p.smooth_value(z) + lam1 * (s @ u), p.grad(z)[S] + lam1 * s
+
+        def hessp(u, v, S=S):
+            return p.hessp(embed(u), embed(v))[S]
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = optimize.minimize(fun, x[S], jac=True, hessp=hessp, method="trust-ncg",
+                                    options={"gtol": 1e-14, "maxiter": 200})
+        u = res.x
+        flipped = np.sign(u) != s
+        if flipped.any():
+            # step back to the first zero crossing along the segment, drop those coordinates
+            x_S, delta = x[S], u - x[S]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(flipped & (delta != 0), -x_S / delta, np.inf)
+            t_cross = float(np.clip(t[flipped].min(), 0.0, 1.0)) if np.isfinite(t).any() else 0.0
+            u = x_S + t_cross * delta
+            u[flipped & (t <= t_cross + 1e-15)] = 0.0
+            u[np.sign(u) != s] = 0.0
+        x = embed(u)
+    return x
+
+
+class LeastSquares(LinearModel):
+    """F(theta) = (1/(2n)) ||X theta - y||^2 + lam Omega(theta)."""
+
+    loss_name = "least-squares"
+    curvature_max = 1.0
+    curvature_min = 1.0
+
+    @classmethod
+    def _labels_from_raw(cls, y, positive_class):
+        classes = np.unique(y)
+        if positive_class is None and classes.size > 2:
+            is_integer = np.all(classes == np.round(classes))
+            if not is_integer:
+                return np.asarray(y, dtype=np.float64)  # regression targets, kept as they are
+        return binarize_labels(y, positive_class)
+
+    def _loss(self, z, y):
+        r = z - y
+        return 0.5 * r * r
+
+    def _dloss(self, z, y):
+        return z - y
+
+    def _d2loss(self, z, y):
+        return np.ones_like(z)
+
+    def _solve_smooth(self) -> np.ndarray:
+        """Normal equations (A + lam2 I) x = X^T y / n: Cholesky, or least-norm lstsq."""
+        p = self._as64()
+        lam2, n, d = p.regularizer.lam2, p.n, p.dim
+        if d <= _DENSE_GRAM_LIMIT:
+            X = p.X.toarray() if p.sparse else p.X
+            if lam2 > 0 or np.linalg.matrix_rank(X) == d:
+                G = X.T @ X / n + lam2 * np.eye(d)
+                x = sla.cho_solve(sla.cho_factor(G), X.T @ p.y / n)
+            else:
+                x = sla.lstsq(X, p.y)[0]
+        else:
+            x = spla.lsqr(p.X, p.y, damp=np.sqrt(n * lam2), atol=1e-16, btol=1e-16,
+                          iter_lim=100 * d)[0]
+        for _ in range(3):  # iterative refinement against rounding
+            g = p.grad(x)
+            if np.linalg.norm(g) <= 0.01 * SOLUTION_TOL:
+                break
+            op = spla.LinearOperator((d, d), matvec=lambda v: p.hessp(x, v), dtype=np.float64)
+            x = x - spla.cg(op, g, rtol=1e-14, maxiter=10 * d)[0]
+        return x
+
+
+class Logistic(LinearModel):
+    """F(theta) = (1/n) sum_i log(1 + exp(-y_i x_i . theta)) + lam Omega(theta), y in {-1,+1}."""
+
+    loss_name = "logistic"
+    curvature_max = 0.25
+    curvature_min = 0.0
+
+    def _check_labels(self, y):
+        bad = ~((y == 1.0) | (y == -1.0))
+        if bad.any():
+            shown = ", ".join(f"{c:g}" for c in np.unique(y)[:10])
+            raise DescentlabError(
+                f"y: the logistic loss expects labels in {{-1, +1}}, got values {shown}; "
+                "map two classes with descentlab.data.binarize_labels(y) or pick "
+                "positive_class= for one vs rest")
+        if np.all(y == y[0]):
+            raise DescentlabError(f"y: expected two classes, got only the label {y[0]:g}")
+
+    def _loss(self, z, y):
+        return np.logaddexp(0.0, -y * z)
+
+    def _dloss(self, z, y):
+        return -y * expit(-y * z)
+
+    def _d2loss(self, z, y):
+        s = expit(z)
+        return s * (1.0 - s)

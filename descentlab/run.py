@@ -1,0 +1,161 @@
+"""The one loop: advance a method on a problem under a budget and record a Trace.
+
+``run`` calls ``method.advance`` between recording points (a geometric or linear
+schedule in oracle calls), evaluates the metrics outside the timed section, and stops on
+budget, tolerance (relative suboptimality (F - F*) / max(|F*|, 1e-12)), time limit or
+divergence (F not finite, or F > F(x0) + 1e6 max(|F(x0)|, 1)).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_choice, check_int, check_positive
+from .errors import DescentlabError, DivergenceError
+from .methods import Method, get_method
+from .problems.base import Problem
+from .provenance import environment
+from .trace import Trace
+
+DIVERGENCE_FACTOR = 1e6
+DEFAULT_EPOCHS = 100
+
+
+def relative_subopt(value: float, f_star: float) -> float:
+    """(F - F*) / max(|F*|, 1e-12)."""
+    return (value - f_star) / max(abs(f_star), 1e-12)
+
+
+def _schedule(kind: str, n_records: int, budget: int, first: int) -> np.ndarray:
+    if kind == "geometric":
+        points = np.geomspace(first, budget, n_records)
+    else:
+        points = np.linspace(budget / n_records, budget, n_records)
+    return np.unique(np.maximum(np.round(points).astype(np.int64), 1))
+
+
+def _budget(problem: Problem, budget_epochs, budget_calls, tol, time_limit) -> int:
+    budgets = []
+    if budget_calls is not None:
+        budgets.append(check_int("budget_calls", budget_calls, minimum=1))
+    if budget_epochs is not None:
+        epochs = check_positive("budget_epochs", budget_epochs)
+        budgets.append(max(1, math.ceil(epochs * problem.n)))
+    if not budgets:
+        epochs = 100 * DEFAULT_EPOCHS if (tol is not None or time_limit is not None) \
+            else DEFAULT_EPOCHS
+        budgets.append(epochs * problem.n)
+    return min(budgets)
+
+
+def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
+        budget_calls=None, tol=None, time_limit=None, record: str = "geometric",
+        n_records: int = 100, seed: int = 0, f_star: float | None = None) -> Trace:
+    """Run ``method`` on ``problem`` and return its Trace.
+
+    Parameters
+    ----------
+    x0 : starting point (default ``problem.default_x0()``).
+    budget_epochs, budget_calls : stop after this many epochs (n oracle calls each) or
+        oracle calls; the smaller wins. Default: 100 epochs (10^4 with ``tol``/``time_limit``).
+    tol : stop once the relative suboptimality is at most ``tol`` (needs F*).
+    time_limit : stop after this many seconds of wall time.
+    record : "geometric" (default) or "linear" spacing of the ``n_records`` recording points.
+    seed : seed of the numpy Generator handed to the method.
+    f_star : optimal value to measure against (default: ``problem.solution()`` when the
+        problem has one).
+    """
+    if not isinstance(problem, Problem):
+        raise DescentlabError(f"problem: expected a descentlab Problem, got "
+                              f"{type(problem).__name__}")
+    if isinstance(method, str):
+        method = get_method(method)
+    if not isinstance(method, Method):
+        raise DescentlabError(f"method: expected a descentlab Method or a method name, got "
+                              f"{type(method).__name__}")
+    tol = check_positive("tol", tol, allow_none=True)
+    time_limit = check_positive("time_limit", time_limit, allow_none=True)
+    check_choice("record", record, ("geometric", "linear"))
+    n_records = check_int("n_records", n_records, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    budget = _budget(problem, budget_epochs, budget_calls, tol, time_limit)
+
+    x_star = None
+    if f_star is None:
+        try:
+            x_star, f_star = problem.solution()
+        except NotImplementedError:
+            if tol is not None:
+                raise DescentlabError(
+                    f"tol: {type(problem).__name__} has no reference optimum; pass f_star= "
+                    "or use a budget") from None
+    x0 = problem.default_x0() if x0 is None else problem.check_point(x0)
+    rng = np.random.default_rng(seed)
+    state = method.init(problem, x0.copy(), rng)
+
+    def measure(elapsed: float) -> dict:
+        x = state.x
+        value = float(problem.value(x))
+        row = {"iteration": state.iteration, "oracle_calls": state.calls,
+               "epochs": state.calls / problem.n, "time_s": elapsed, "value": value,
+               "subopt": math.nan, "rel_subopt": math.nan, "grad_norm": math.nan,
+               "dist_to_init": float(np.linalg.norm(x - x0)), "dist_to_opt": math.nan}
+        if np.isfinite(value):
+            row["grad_norm"] = float(np.linalg.norm(problem.gradient_mapping(x)))
+        if f_star is not None:
+            row["subopt"] = value - f_star
+            row["rel_subopt"] = relative_subopt(value, f_star)
+        if x_star is not None:
+            row["dist_to_opt"] = float(np.linalg.norm(x - x_star))
+        return row
+
+    rows = [measure(0.0)]
+    f0 = rows[0]["value"]
+    if not np.isfinite(f0):
+        raise DescentlabError(f"x0: the objective is not finite at the starting point ({f0})")
+    limit = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
+    elapsed, wall0, stop = 0.0, time.perf_counter(), "budget"
+    first = min(problem.n, budget)
+
+    def make_trace() -> Trace:
+        meta = {"problem": problem.describe(), "method": {"name": method.name,
+                **_plain(state.params)}, "seed": seed, "f_star": f_star, "budget_calls": budget,
+                "tol": tol, "time_limit": time_limit, "stop_reason": stop,
+                "environment": environment()}
+        return Trace(pd.DataFrame(rows, columns=list(rows[0])), meta)
+
+    for target in _schedule(record, n_records, budget, first):
+        if state.calls >= target:
+            continue
+        t0 = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            state = method.advance(state, int(target - state.calls))
+        elapsed += time.perf_counter() - t0
+        rows.append(measure(elapsed))
+        value = rows[-1]["value"]
+        if not np.isfinite(value) or value > limit:
+            stop = "diverged"
+            step = state.params.get(method.step_param)
+            step_txt = f" (it was {step:.3g}; 1/L = {1.0 / problem.L:.3g})" \
+                if isinstance(step, float) else ""
+            raise DivergenceError(
+                f"{method.name} diverged at iteration {state.iteration}: F = {value:.3g} from "
+                f"F(x0) = {f0:.3g}; lower the step size '{method.step_param}'{step_txt}",
+                trace=make_trace())
+        if tol is not None and rows[-1]["rel_subopt"] <= tol:
+            stop = "tol"
+            break
+        if time_limit is not None and time.perf_counter() - wall0 >= time_limit:
+            stop = "time_limit"
+            break
+    return make_trace()
+
+
+def _plain(params: dict) -> dict:
+    """The JSON-able scalars of a state's params (arrays such as x_prev are dropped)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()
+            if v is None or isinstance(v, (bool, int, float, str, np.generic))}
