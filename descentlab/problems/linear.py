@@ -340,7 +340,8 @@ class LeastSquares(LinearModel):
             g = p.grad(x)
             if np.linalg.norm(g) <= 0.01 * SOLUTION_TOL:
                 break
-            op = spla.LinearOperator((d, d), matvec=lambda v: p.hessp(x, v), dtype=np.float64)
+            op = spla.LinearOperator((d, d), matvec=lambda v, x=x: p.hessp(x, v),
+                                     dtype=np.float64)
             x = x - spla.cg(op, g, rtol=1e-14, maxiter=10 * d)[0]
         return x
 
