@@ -1,0 +1,203 @@
+"""The ``descentlab`` command line: list, reproduce, solve."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import DescentlabError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_CLAIM_FAILED = 3
+
+
+def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=what)
+        key, value = pair.split("=", 1)
+        out[key.strip().replace("-", "_")] = value.strip()
+    return out
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    if text.lower() in ("none", "null"):
+        return None
+    return text
+
+
+class _Group(click.Group):
+    """Turns descentlab's input errors into one clear line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DescentlabError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="descentlab")
+def main():
+    """descentlab: first-order optimization for machine learning, measured against theory."""
+
+
+@main.command("list")
+@click.option("--names", is_flag=True, help="Print only the names, one per line.")
+def list_experiments(names: bool):
+    """List the reproducible experiments."""
+    from .experiments import experiment_names, get_experiment
+
+    if names:
+        for name in experiment_names():
+            click.echo(name)
+        return
+    table = Table(title="descentlab experiments", show_lines=False)
+    table.add_column("name", style="bold")
+    table.add_column("reproduces")
+    table.add_column("source")
+    for name in experiment_names():
+        exp = get_experiment(name)
+        table.add_row(name, exp.title, exp.source)
+    console.print(table)
+
+
+def _claims_table(rep) -> Table:
+    table = Table(title=f"{rep.experiment} ({rep.preset}): claims")
+    table.add_column("claim")
+    table.add_column("expected")
+    table.add_column("measured")
+    table.add_column("result")
+    for c in rep.claims:
+        table.add_row(c.name, c.expected, c.measured,
+                      "[green]PASS[/]" if c.passed else "[bold red]FAIL[/]")
+    return table
+
+
+@main.command()
+@click.argument("name")
+@click.option("--preset", default="quick", show_default=True,
+              help="Named configuration: quick (minutes) or paper (the published settings).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output directory [default: results/NAME]; with NAME=all, one "
+                   "subdirectory per experiment.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the configuration (repeatable).")
+def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...]):
+    """Run experiment NAME (or 'all'), check its claims, write results, figures, checks.json.
+
+    Exits 0 when every claim passes and 3 when one fails.
+    """
+    from .experiments import experiment_names
+    from .experiments import reproduce as run_experiment
+
+    names = experiment_names() if name == "all" else [name]
+    settings = _parse_pairs(overrides, "--set")
+    if name == "all" and settings:
+        raise click.BadParameter("--set applies to one experiment, not to 'all'")
+    failed = []
+    for exp_name in names:
+        out_dir = Path(out or "results") / exp_name if (name == "all" or out is None) \
+            else Path(out)
+        with console.status(f"running {exp_name} ({preset})"):
+            rep = run_experiment(exp_name, preset=preset, out=out_dir, overrides=settings)
+        console.print(_claims_table(rep))
+        console.print(f"{sum(c.passed for c in rep.claims)}/{len(rep.claims)} claims pass; "
+                      f"run {rep.timings['run_s']:.1f} s; wrote {out_dir}/", highlight=False)
+        if not rep.passed:
+            failed.append(exp_name)
+    if failed:
+        err_console.print(f"[bold red]claims failed in: {', '.join(failed)}[/]")
+        sys.exit(EXIT_CLAIM_FAILED)
+
+
+@main.command()
+@click.option("--problem", "problem_name", type=click.Choice(["logistic", "least-squares"]),
+              required=True)
+@click.option("--data", required=True, help="Dataset name (a9a, w8a, ...) or LIBSVM file path.")
+@click.option("--reg", type=click.Choice(["none", "l2", "l1", "elasticnet"]), default="l2",
+              show_default=True)
+@click.option("--lam", type=float, default=None, help="Regularization weight [default: 1/n].")
+@click.option("--l1-ratio", type=float, default=None, help="Elastic-net mixing in [0, 1].")
+@click.option("--positive-class", type=float, default=None,
+              help="One vs rest: this label is +1, all others -1 (multiclass data).")
+@click.option("--method", "method_name", required=True,
+              help="gd, heavy-ball, nesterov, ista, fista.")
+@click.option("--step", type=float, default=None, help="Step size [default: the theory's].")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Any other hyperparameter of the method (repeatable).")
+@click.option("--epochs", type=float, default=None, help="Budget in epochs [default: 100; "
+              "10^4 with --tol].")
+@click.option("--tol", type=float, default=None, help="Stop at this relative suboptimality.")
+@click.option("--time-limit", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the Trace to this Parquet file.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write a convergence figure (PNG).")
+def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, step, params,
+          epochs, tol, time_limit, seed, out, plot):
+    """Run one method on a linear model and print the final value and suboptimality."""
+    from .data import load_libsvm
+    from .methods import get_method
+    from .problems import LeastSquares, Logistic
+    from .run import run
+
+    cls = Logistic if problem_name == "logistic" else LeastSquares
+    reg = None if reg == "none" else reg
+    hyper = {k: _number(v) for k, v in _parse_pairs(params, "--param").items()}
+    if step is not None:
+        hyper["step"] = step
+    method = get_method(method_name, **hyper)  # validate before loading data
+    t0 = time.perf_counter()
+    if reg is None:
+        lam = lam or 0.0
+    elif lam is None:
+        lam = 1.0 / load_libsvm(data)[0].shape[0]
+    problem = cls.from_libsvm(data, reg=reg, lam=lam, l1_ratio=l1_ratio,
+                              positive_class=positive_class)
+    console.print(f"{problem!r}", highlight=False)
+    with console.status("computing the reference optimum (scipy)"):
+        x_star, f_star = problem.solution()
+    t_ref = time.perf_counter() - t0
+    with console.status(f"running {method}"):
+        trace = run(problem, method, budget_epochs=epochs, tol=tol, time_limit=time_limit,
+                    seed=seed)
+    table = Table(title=f"{method_name} on {problem_name} / {data}", show_header=False)
+    for key, value in [("final value F", f"{trace.final('value'):.15g}"),
+                       ("reference F*", f"{f_star:.15g}  (scipy, {t_ref:.1f} s incl. loading)"),
+                       ("relative suboptimality", f"{trace.final('rel_subopt'):.3e}"),
+                       ("gradient-mapping norm", f"{trace.final('grad_norm'):.3e}"),
+                       ("epochs", f"{trace.final('epochs'):g}"),
+                       ("iterations", f"{trace.final('iteration')}"),
+                       ("time (s)", f"{trace.final('time_s'):.3f}"),
+                       ("stopped by", trace.stop_reason)]:
+        table.add_row(key, value)
+    console.print(table)
+    if out:
+        trace.to_parquet(out)
+        console.print(f"trace written to {out}")
+    if plot:
+        from .plot import convergence_figure
+
+        fig = convergence_figure([trace], labels=[str(method)])
+        fig.savefig(plot, dpi=120)
+        console.print(f"figure written to {plot}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
