@@ -73,6 +73,9 @@ def _load_cached(path: str, mtime: float) -> tuple[sp.csr_matrix, np.ndarray]:
     except (ValueError, OSError, EOFError) as exc:
         raise DescentlabError(f"data: {path} is not a readable LIBSVM file ({exc})") from exc
     X = sp.csr_matrix(X)
+    if X.nnz < np.iinfo(np.int32).max:  # int32 indices: half the memory, and what peers expect
+        X.indices = X.indices.astype(np.int32)
+        X.indptr = X.indptr.astype(np.int32)
     X.sum_duplicates()
     X.sort_indices()
     X.data.setflags(write=False)
