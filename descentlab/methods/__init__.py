@@ -7,13 +7,16 @@ import dataclasses
 from ..errors import DescentlabError
 from .base import Method, State, iterations_for
 from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
 
 #: registry: name -> method class
 METHODS: dict[str, type[Method]] = {
-    cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA)
+    cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
+                              SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
-           "prox-grad": "ista", "proximal-gradient": "ista"}
+           "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
+           "loopless-svrg": "lsvrg"}
 
 
 def get_method(name: str, **hyperparameters) -> Method:
@@ -31,5 +34,6 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["FISTA", "GD", "METHODS", "HeavyBall", "Method", "Nesterov", "ProximalGradient",
-           "State", "get_method", "iterations_for"]
+__all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SVRG", "Catalyst",
+           "HeavyBall", "Method", "Nesterov", "ProximalGradient", "State", "get_method",
+           "iterations_for"]

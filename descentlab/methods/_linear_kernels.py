@@ -1,0 +1,295 @@
+"""Compiled per-sample loops of the variance-reduced methods on linear models (numba).
+
+Component i of a linear model is f_i(x) = phi_i(a_i . x) + lam2 ||x||^2 / 2 + s . x, with
+phi_i the loss (kind 0: squared, kind 1: logistic), ``s`` a constant shift (zero except
+inside Catalyst's proximal-point subproblems) and h = lam1 ||x||_1 handled by the prox.
+The methods keep one scalar per sample, phi_i'(a_i . x), never a vector (O(n + d) memory).
+
+Lazy (just-in-time) updates. Between two iterations that sample a row containing
+coordinate k, the update of x_k does not depend on the sampled row: it is the scalar map
+
+    x_k <- S_tau(c x_k + b_k),   c = 1 - step lam2,  tau = step lam1,  b_k constant,
+
+(S_tau the soft threshold). ``lazy_steps`` applies t such steps at once, exactly: for
+tau = 0 it is affine, x_t = x + G_t (b - (1 - c) x) with G_t = sum_{i<t} c^i evaluated as
+-expm1(t log1p(-(1 - c))) / (1 - c) (no cancellation when step lam2 is tiny); for tau > 0
+the map is monotone and piecewise affine, its iterates are monotone, so they cross the
+branches (positive / dead zone / negative) at most twice, and each branch is affine.
+An epoch thus costs O(nnz) instead of O(n d). With ``dense=True`` every coordinate is
+updated at every iteration by the plain recursion (the reference implementation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+SQUARED, LOGISTIC = 0, 1
+
+
+@njit(cache=True, inline="always")
+def dloss(z, y, kind):
+    """phi'(z) for the squared loss (z - y)^2/2 or the logistic loss log(1 + exp(-y z))."""
+    if kind == SQUARED:
+        return z - y
+    m = y * z
+    if m > 0.0:
+        e = math.exp(-m)
+        return -y * e / (1.0 + e)
+    return -y / (1.0 + math.exp(m))
+
+
+@njit(cache=True, inline="always")
+def soft(u, tau):
+    if u > tau:
+        return u - tau
+    if u < -tau:
+        return u + tau
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def geometric(t, omc):
+    """sum_{i<t} c^i with c = 1 - omc (omc >= 0 given exactly)."""
+    if omc == 0.0:
+        return float(t)
+    return -math.expm1(t * math.log1p(-omc)) / omc
+
+
+@njit(cache=True)
+def lazy_steps(x, t, c, b, tau):
+    """t iterations of x <- S_tau(c x + b), computed in O(1) (see the module docstring)."""
+    if t <= 0:
+        return x
+    if t == 1:
+        return soft(c * x + b, tau)
+    if c <= 0.0:  # step lam2 >= 1: no closed form worth having; iterate
+        for _ in range(t):
+            x = soft(c * x + b, tau)
+        return x
+    omc = 1.0 - c
+    while t > 0:
+        u = c * x + b
+        if u > tau:
+            sign, beta = 1.0, b - tau
+        elif u < -tau:
+            sign, beta = -1.0, b + tau
+        else:
+            x = 0.0
+            t -= 1
+            if abs(b) <= tau:
+                return 0.0
+            continue
+        if tau == 0.0:
+            return x + geometric(t, omc) * (beta - omc * x)
+        # the branch holds at x iff sign * (x - theta) > 0
+        theta = (sign * tau - b) / c
+        leaves = False
+        s = t
+        if omc > 0.0:
+            p = beta / omc
+            if sign * (p - theta) <= 0.0:
+                leaves = True
+                ratio = (theta - p) / (x - p)
+                if ratio > 0.0:
+                    est = math.log(ratio) / math.log1p(-omc)
+                    s = t if not est < t else max(1, int(math.ceil(est)))
+        elif sign * beta < 0.0:
+            leaves = True
+            est = (theta - x) / beta
+            s = t if not est < t else max(1, int(math.ceil(est)))
+        if leaves:
+            # s = first index with x_s outside the branch (steps 1..s use this branch)
+            while s > 1 and sign * (x + geometric(s - 1, omc) * (beta - omc * x) - theta) <= 0.0:
+                s -= 1
+            while s < t and sign * (x + geometric(s, omc) * (beta - omc * x) - theta) > 0.0:
+                s += 1
+        x = x + geometric(s, omc) * (beta - omc * x)
+        t -= s
+    return x
+
+
+@njit(cache=True)
+def catch_up(x, last, it, b_vec, shift, step, lam1, lam2):
+    """Bring every coordinate to iteration ``it`` (x_k <- S(c x_k - step (b_k + s_k)) lazily)."""
+    c = 1.0 - step * lam2
+    tau = step * lam1
+    for k in range(x.shape[0]):
+        t = it - last[k]
+        if t > 0:
+            x[k] = lazy_steps(x[k], t, c, -step * (b_vec[k] + shift[k]), tau)
+            last[k] = it
+
+
+@njit(cache=True)
+def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
+    """out_scalars[i] = phi_i'(a_i . x); out_grad = (1/n) sum_i out_scalars[i] a_i."""
+    n = out_scalars.shape[0]
+    out_grad[:] = 0.0
+    for i in range(n):
+        z = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            z += data[p] * x[indices[p]]
+        g = dloss(z, y[i], kind)
+        out_scalars[i] = g
+        for p in range(indptr[i], indptr[i + 1]):
+            out_grad[indices[p]] += g * data[p] / n
+
+
+@njit(cache=True)
+def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
+              step, lam1, lam2, dense):
+    """SAGA (Defazio, Bach, Lacoste-Julien 2014) with scalar memory and lazy updates.
+
+    x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - alpha_j) a_j + gbar + lam2 x + s]),
+    then gbar += (phi_j'(a_j.x) - alpha_j) a_j / n and alpha_j = phi_j'(a_j.x).
+    """
+    n = alpha.shape[0]
+    c = 1.0 - step * lam2
+    tau = step * lam1
+    for i in range(samples.shape[0]):
+        j = samples[i]
+        it = it0 + i
+        if dense:
+            catch_up(x, last, it, gbar, shift, step, lam1, lam2)
+        z = 0.0
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            t = it - last[k]
+            if t > 0:
+                x[k] = lazy_steps(x[k], t, c, -step * (gbar[k] + shift[k]), tau)
+                last[k] = it
+            z += data[p] * x[k]
+        new = dloss(z, y[j], kind)
+        delta = new - alpha[j]
+        alpha[j] = new
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            x[k] = soft(c * x[k] - step * (delta * data[p] + gbar[k] + shift[k]), tau)
+            last[k] = it + 1
+        for p in range(indptr[j], indptr[j + 1]):
+            gbar[indices[p]] += delta * data[p] / n
+
+
+@njit(cache=True)
+def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
+             step, lam2, dense):
+    """SAG (Le Roux, Schmidt, Bach 2012): memory update first, then
+    x+ = x - step (gbar + lam2 x + s) with gbar the new average of the stored gradients."""
+    n = alpha.shape[0]
+    c = 1.0 - step * lam2
+    for i in range(samples.shape[0]):
+        j = samples[i]
+        it = it0 + i
+        if dense:
+            catch_up(x, last, it, gbar, shift, step, 0.0, lam2)
+        z = 0.0
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            t = it - last[k]
+            if t > 0:
+                x[k] = lazy_steps(x[k], t, c, -step * (gbar[k] + shift[k]), 0.0)
+                last[k] = it
+            z += data[p] * x[k]
+        new = dloss(z, y[j], kind)
+        delta = new - alpha[j]
+        alpha[j] = new
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            gbar[k] += delta * data[p] / n
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            if last[k] == it:  # a column index appears once per CSR row
+                x[k] = c * x[k] - step * (gbar[k] + shift[k])
+                last[k] = it + 1
+
+
+@njit(cache=True)
+def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
+              step, lam1, lam2, dense):
+    """SVRG inner loop (Johnson and Zhang 2013) with the snapshot kept as n scalars:
+    x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - snap_j) a_j + mu + lam2 x + s])."""
+    c = 1.0 - step * lam2
+    tau = step * lam1
+    for i in range(samples.shape[0]):
+        j = samples[i]
+        it = it0 + i
+        if dense:
+            catch_up(x, last, it, mu, shift, step, lam1, lam2)
+        z = 0.0
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            t = it - last[k]
+            if t > 0:
+                x[k] = lazy_steps(x[k], t, c, -step * (mu[k] + shift[k]), tau)
+                last[k] = it
+            z += data[p] * x[k]
+        delta = dloss(z, y[j], kind) - snap[j]
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            x[k] = soft(c * x[k] - step * (delta * data[p] + mu[k] + shift[k]), tau)
+            last[k] = it + 1
+
+
+@njit(cache=True)
+def sarah_catch_up(x, v, last, it, step, lam2):
+    """Untouched coordinates of SARAH: v <- c v then x <- x - step v, t times in O(1)."""
+    c = 1.0 - step * lam2
+    omc = step * lam2
+    for k in range(x.shape[0]):
+        t = it - last[k]
+        if t > 0:
+            x[k] -= step * v[k] * c * geometric(t, omc) if t > 1 else step * v[k] * c
+            v[k] *= c ** t if t > 1 else c
+            last[k] = it
+
+
+@njit(cache=True)
+def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, step, lam2,
+               dense):
+    """SARAH inner loop (Nguyen, Liu, Scheinberg, Takac 2017), smooth problems:
+    v_t = grad f_j(x_t) - grad f_j(x_{t-1}) + v_{t-1} = c v_{t-1} + delta_j a_j  (c = 1 - step
+    lam2, since x_t - x_{t-1} = -step v_{t-1}); x_{t+1} = x_t - step v_t. The shift s cancels.
+    On entry x = x_t and v = v_{t-1} for every coordinate up to date."""
+    c = 1.0 - step * lam2
+    omc = step * lam2
+    for i in range(samples.shape[0]):
+        j = samples[i]
+        it = it0 + i
+        if dense:
+            sarah_catch_up(x, v, last, it, step, lam2)
+        z = 0.0
+        zv = 0.0
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            t = it - last[k]
+            if t > 0:
+                if t == 1:
+                    x[k] -= step * v[k] * c
+                    v[k] *= c
+                else:
+                    x[k] -= step * v[k] * c * geometric(t, omc)
+                    v[k] *= c ** t
+                last[k] = it
+            z += data[p] * x[k]
+            zv += data[p] * v[k]
+        delta = dloss(z, y[j], kind) - dloss(z + step * zv, y[j], kind)
+        for p in range(indptr[j], indptr[j + 1]):
+            k = indices[p]
+            v[k] = c * v[k] + delta * data[p]
+            x[k] -= step * v[k]
+            last[k] = it + 1
+
+
+def csr_arrays(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of X; a dense X is viewed as CSR with every entry stored."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        return X.indptr, X.indices, X.data
+    n, d = X.shape
+    indptr = np.arange(0, (n + 1) * d, d, dtype=np.int64)
+    indices = np.tile(np.arange(d, dtype=np.int32), n)
+    return indptr, indices, np.ascontiguousarray(X).ravel()
