@@ -112,7 +112,10 @@ def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
 
 def check_vector(name: str, x, dim: int, dtype=np.float64):
     """Validate a point of the parameter space (length ``dim``, finite); returns a copy."""
-    x = np.array(x, dtype=dtype, copy=True).ravel() if np.ndim(x) else np.full(dim, x, dtype)
+    try:
+        x = np.array(x, dtype=dtype, copy=True).ravel() if np.ndim(x) else np.full(dim, x, dtype)
+    except (TypeError, ValueError):
+        raise DescentlabError(f"{name}: expected a vector of {dim} numbers, got {x!r}") from None
     if x.shape != (dim,):
         raise DescentlabError(f"{name}: expected a vector of length {dim}, got shape {x.shape}")
     if not np.all(np.isfinite(x)):

@@ -146,7 +146,7 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - alpha_j) a_j + gbar + lam2 x + s]),
     then gbar += (phi_j'(a_j.x) - alpha_j) a_j / n and alpha_j = phi_j'(a_j.x).
     """
-    n = alpha.shape[0]
+    inv_n = 1.0 / alpha.shape[0]
     c = 1.0 - step * lam2
     tau = step * lam1
     for i in range(samples.shape[0]):
@@ -154,23 +154,26 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
         it = it0 + i
         if dense:
             catch_up(x, last, it, gbar, shift, step, lam1, lam2)
+        start, end = indptr[j], indptr[j + 1]
         z = 0.0
-        for p in range(indptr[j], indptr[j + 1]):
+        for p in range(start, end):
             k = indices[p]
             t = it - last[k]
-            if t > 0:
+            if t == 1:
+                x[k] = soft(c * x[k] - step * (gbar[k] + shift[k]), tau)
+            elif t > 1:
                 x[k] = lazy_steps(x[k], t, c, -step * (gbar[k] + shift[k]), tau)
-                last[k] = it
             z += data[p] * x[k]
         new = dloss(z, y[j], kind)
         delta = new - alpha[j]
         alpha[j] = new
-        for p in range(indptr[j], indptr[j + 1]):
+        # a CSR row holds each column once, so x_k and gbar_k can be updated together
+        for p in range(start, end):
             k = indices[p]
-            x[k] = soft(c * x[k] - step * (delta * data[p] + gbar[k] + shift[k]), tau)
+            g = gbar[k]
+            x[k] = soft(c * x[k] - step * (delta * data[p] + g + shift[k]), tau)
+            gbar[k] = g + delta * data[p] * inv_n
             last[k] = it + 1
-        for p in range(indptr[j], indptr[j + 1]):
-            gbar[indices[p]] += delta * data[p] / n
 
 
 @njit(cache=True)
@@ -293,3 +296,112 @@ def csr_arrays(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     indptr = np.arange(0, (n + 1) * d, d, dtype=np.int64)
     indices = np.tile(np.arange(d, dtype=np.int32), n)
     return indptr, indices, np.ascontiguousarray(X).ravel()
+
+
+# ---------------------------------------------------------------------------------------
+# Smooth (lam1 = 0) variants in the scaled representation x = s w (Schmidt, Le Roux and
+# Bach's SAG code; scikit-learn's sag_fast): the shrinkage c = 1 - step lam2 multiplies the
+# scalar s, and the constant part of every coordinate's update accumulates in
+# cum[i] = sum of step / s over the iterations, so catching a coordinate up is one
+# multiply-add. s is folded back into w when it falls below 1e-9.
+# ---------------------------------------------------------------------------------------
+RESCALE_BELOW = 1e-9
+
+
+@njit(cache=True)
+def _fold_scale(w, last, it, bvec, shift, cum, base, s):
+    """Catch every coordinate up to ``it`` and fold s into w (x = w afterwards)."""
+    ci = cum[it - base]
+    for k in range(w.shape[0]):
+        t = it - last[k]
+        if t > 0:
+            w[k] -= (bvec[k] + shift[k]) * (ci - cum[last[k] - base])
+            last[k] = it
+        w[k] *= s
+
+
+@njit(cache=True)
+def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
+                     it0, step, lam2, sag):
+    """SAGA (``sag=False``) or SAG (``sag=True``) on smooth linear models, lazy through the
+    scaled representation; on exit x holds the iterate at it0 + len(samples), caught up."""
+    inv_n = 1.0 / alpha.shape[0]
+    c = 1.0 - step * lam2
+    m = samples.shape[0]
+    cum = np.empty(m + 1)
+    cum[0] = 0.0
+    base = it0  # cum[i - base] is the accumulated step/s at iteration i
+    s = 1.0
+    for i in range(m):
+        j = samples[i]
+        it = it0 + i
+        start, end = indptr[j], indptr[j + 1]
+        ci = cum[it - base]
+        z = 0.0
+        for p in range(start, end):
+            k = indices[p]
+            lk = last[k]
+            if lk < it:
+                x[k] -= (gbar[k] + shift[k]) * (ci - cum[lk - base])
+                last[k] = it
+            z += data[p] * x[k]
+        new = dloss(s * z, y[j], kind)
+        delta = new - alpha[j]
+        alpha[j] = new
+        s *= c
+        g_step = step / s
+        cum[it + 1 - base] = ci + g_step
+        for p in range(start, end):
+            k = indices[p]
+            dk = delta * data[p]
+            if sag:
+                gbar[k] += dk * inv_n
+                x[k] -= g_step * (gbar[k] + shift[k])
+            else:
+                g = gbar[k]
+                x[k] -= g_step * (dk + g + shift[k])
+                gbar[k] = g + dk * inv_n
+            last[k] = it + 1
+        if s < RESCALE_BELOW:
+            _fold_scale(x, last, it + 1, gbar, shift, cum, base, s)
+            s = 1.0
+            cum[it + 1 - base] = 0.0  # every coordinate is current: restart the sums
+    _fold_scale(x, last, it0 + m, gbar, shift, cum, base, s)
+
+
+@njit(cache=True)
+def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
+                     step, lam2):
+    """SVRG inner loop on smooth linear models in the scaled representation."""
+    c = 1.0 - step * lam2
+    m = samples.shape[0]
+    cum = np.empty(m + 1)
+    cum[0] = 0.0
+    base = it0
+    s = 1.0
+    for i in range(m):
+        j = samples[i]
+        it = it0 + i
+        start, end = indptr[j], indptr[j + 1]
+        ci = cum[it - base]
+        z = 0.0
+        for p in range(start, end):
+            k = indices[p]
+            lk = last[k]
+            if lk < it:
+                x[k] -= (mu[k] + shift[k]) * (ci - cum[lk - base])
+                last[k] = it
+            z += data[p] * x[k]
+        delta = dloss(s * z, y[j], kind) - snap[j]
+        s *= c
+        g_step = step / s
+        cum[it + 1 - base] = ci + g_step
+        for p in range(start, end):
+            k = indices[p]
+            x[k] -= g_step * (delta * data[p] + mu[k] + shift[k])
+            last[k] = it + 1
+        if s < RESCALE_BELOW:
+            _fold_scale(x, last, it + 1, mu, shift, cum, base, s)
+            s = 1.0
+            cum[it + 1 - base] = 0.0
+    _fold_scale(x, last, it0 + m, mu, shift, cum, base, s)

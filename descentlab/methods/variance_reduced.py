@@ -145,11 +145,16 @@ class SAGA(_VRMethod):
         step = prm["step"]
         if "view" in prm:
             v, x = prm["view"], state.x
-            K.saga_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"], prm["gbar"],
-                        v.shift, prm["last"], samples, state.iteration, step, v.lam1, v.lam2,
-                        not self.lazy)
-            K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step, v.lam1,
-                       v.lam2)
+            if self.lazy and v.lam1 == 0.0:
+                K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
+                                   prm["gbar"], v.shift, prm["last"], samples, state.iteration,
+                                   step, v.lam2, False)
+            else:
+                K.saga_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
+                            prm["gbar"], v.shift, prm["last"], samples, state.iteration, step,
+                            v.lam1, v.lam2, not self.lazy)
+                K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
+                           v.lam1, v.lam2)
         else:
             x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
@@ -184,11 +189,16 @@ class SAG(_VRMethod):
         step = prm["step"]
         if "view" in prm:
             v, x = prm["view"], state.x
-            K.sag_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"], prm["gbar"],
-                       v.shift, prm["last"], samples, state.iteration, step, v.lam2,
-                       not self.lazy)
-            K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step, 0.0,
-                       v.lam2)
+            if self.lazy:
+                K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
+                                   prm["gbar"], v.shift, prm["last"], samples, state.iteration,
+                                   step, v.lam2, True)
+            else:
+                K.sag_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
+                           prm["gbar"], v.shift, prm["last"], samples, state.iteration, step,
+                           v.lam2, True)
+                K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
+                           0.0, v.lam2)
         else:
             x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
@@ -250,11 +260,16 @@ class SVRG(_VRMethod):
             samples = _draw(prm["rng"], p.n, k)
             if "view" in prm:
                 v, x = prm["view"], state.x
-                K.svrg_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"], prm["mu"],
-                            v.shift, prm["last"], samples, state.iteration, step, v.lam1,
-                            v.lam2, not self.lazy)
-                K.catch_up(x, prm["last"], state.iteration + k, prm["mu"], v.shift, step,
-                           v.lam1, v.lam2)
+                if self.lazy and v.lam1 == 0.0:
+                    K.svrg_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
+                                       prm["mu"], v.shift, prm["last"], samples,
+                                       state.iteration, step, v.lam2)
+                else:
+                    K.svrg_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
+                                prm["mu"], v.shift, prm["last"], samples, state.iteration, step,
+                                v.lam1, v.lam2, not self.lazy)
+                    K.catch_up(x, prm["last"], state.iteration + k, prm["mu"], v.shift, step,
+                               v.lam1, v.lam2)
                 cost = k
             else:
                 x, w, mu = state.x, prm["w"], prm["mu"]

@@ -37,6 +37,18 @@ SOLUTION_TOL = 1e-10
 _DENSE_GRAM_LIMIT = 4000
 
 
+def _check_indices(idx, n: int) -> np.ndarray:
+    """A non-empty 1-D integer array of sample indices in [0, n)."""
+    idx = np.asarray(idx)
+    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample indices, "
+                              f"got {idx.dtype} array of shape {idx.shape}")
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < 0 or hi >= n:
+        raise DescentlabError(f"idx: expected indices in [0, {n}), got values in [{lo}, {hi}]")
+    return idx
+
+
 class LinearModel(Problem):
     """Regularized empirical risk of a linear predictor; subclasses define the loss."""
 
@@ -123,10 +135,7 @@ class LinearModel(Problem):
         return g
 
     def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
-        idx = np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0:
-            raise DescentlabError(f"idx: expected a non-empty 1-D array of sample indices, "
-                                  f"got shape {idx.shape}")
+        idx = _check_indices(idx, self.n)
         Xb = self.X[idx]
         r = self._dloss(Xb @ x, self.y[idx])
         g = Xb.T @ r
@@ -160,7 +169,7 @@ class LinearModel(Problem):
             G = G.toarray() if sp.issparse(G) else np.asarray(G)
             eig = sla.eigvalsh(G / n)
             lam_max = float(eig[-1])
-            lam_min = float(max(eig[0], 0.0)) if d <= n else 0.0
+            lam_min = float(eig[0]) if d <= n else 0.0
         else:
             op = spla.LinearOperator((d, d), matvec=lambda v: X.T @ (X @ v) / n,
                                      dtype=np.float64)
@@ -170,8 +179,11 @@ class LinearModel(Problem):
             if d > n:
                 lam_min = 0.0
             else:
-                lam_min = float(max(spla.eigsh(op, k=1, which="SA", v0=v0,
-                                               return_eigenvectors=False)[0], 0.0))
+                lam_min = float(spla.eigsh(op, k=1, which="SA", v0=v0,
+                                           return_eigenvectors=False)[0])
+        # eigenvalues below the rounding level of the Gram matrix are zeros (rank deficiency)
+        if lam_min <= 100 * max(n, d) * np.finfo(np.float64).eps * lam_max:
+            lam_min = 0.0
         self._gram_cache = (lam_max, lam_min)
         return self._gram_cache
 
@@ -251,49 +263,72 @@ def _polish_l1(p: LinearModel, x: np.ndarray, lam1: float, rounds: int = 30) -> 
     """Active-set Newton refinement of an L1-regularized solution.
 
     On the support S with signs s, the optimum solves grad_S g(x) + lam1 s = 0, a smooth
-    problem handled by trust-region Newton-CG; coordinates whose sign flips are dropped
-    and violators (|grad_j g| > lam1 off the support) are added, until the gradient
-    mapping vanishes to ``SOLUTION_TOL``.
+    equation solved by Newton's method with the exact Hessian on S (least-norm steps when
+    columns of X_S are collinear); coordinates whose sign flips are set to zero and dropped,
+    violators (|grad_j g| > lam1 off the support) are added, until the gradient mapping
+    vanishes to ``SOLUTION_TOL``.
     """
     scale = max(1.0, float(np.abs(x).max(initial=0.0)))
     x = np.where(np.abs(x) > 1e-9 * scale, x, 0.0)
+    best, best_x = np.inf, x
     for _ in range(rounds):
-        if np.linalg.norm(p.gradient_mapping(x)) <= 0.01 * SOLUTION_TOL:
+        gm = float(np.linalg.norm(p.gradient_mapping(x)))
+        if gm < best:
+            best, best_x = gm, x
+        elif gm >= best:  # a round that does not improve: done
+            break
+        if gm <= 0.01 * SOLUTION_TOL:
             break
         g = p.grad(x)
-        support = (x != 0) | (np.abs(g) > lam1 * (1 + 1e-12))
-        S = np.flatnonzero(support)
+        S = np.flatnonzero((x != 0) | (np.abs(g) > lam1 * (1 + 1e-12)))
         s = np.where(x[S] != 0, np.sign(x[S]), -np.sign(g[S]))
-
-        def embed(u, S=S):
-            z = np.zeros(p.dim)
-            z[S] = u
-            return z
-
-        def fun(u, S=S, s=s):
-            z = embed(u)
-            return p.smooth_value(z) + lam1 * (s @ u), p.grad(z)[S] + lam1 * s
-
-        def hessp(u, v, S=S):
-            return p.hessp(embed(u), embed(v))[S]
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = optimize.minimize(fun, x[S], jac=True, hessp=hessp, method="trust-ncg",
-                                    options={"gtol": 1e-14, "maxiter": 200})
-        u = res.x
+        u = _newton_on_support(p, x, S, s, lam1)
         flipped = np.sign(u) != s
         if flipped.any():
             # step back to the first zero crossing along the segment, drop those coordinates
             x_S, delta = x[S], u - x[S]
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = np.where(flipped & (delta != 0), -x_S / delta, np.inf)
-            t_cross = float(np.clip(t[flipped].min(), 0.0, 1.0)) if np.isfinite(t).any() else 0.0
+            t_cross = float(np.clip(np.min(t[flipped]), 0.0, 1.0))
             u = x_S + t_cross * delta
             u[flipped & (t <= t_cross + 1e-15)] = 0.0
             u[np.sign(u) != s] = 0.0
-        x = embed(u)
-    return x
+        x = np.zeros(p.dim)
+        x[S] = u
+    gm = float(np.linalg.norm(p.gradient_mapping(x)))
+    return x if gm < best else best_x
+
+
+def _newton_on_support(p: LinearModel, x: np.ndarray, S: np.ndarray, s: np.ndarray,
+                       lam1: float, iterations: int = 50) -> np.ndarray:
+    """Solve grad_S g(x_S) + lam1 s = 0 over the coordinates S by Newton's method."""
+    XS = p.X[:, S]
+    if sp.issparse(XS):
+        XS = sp.csr_matrix(XS, dtype=np.float64)
+    lam2 = p.regularizer.lam2
+    z = np.zeros(p.dim)
+    u = x[S].astype(np.float64)
+    best_r, best_u = np.inf, u
+    for _ in range(iterations):
+        z[S] = u
+        margins = XS @ u
+        r = p.grad(z)[S] + lam1 * s
+        norm_r = float(np.linalg.norm(r))
+        if norm_r < best_r:
+            best_r, best_u = norm_r, u
+        elif norm_r > 0.5 * best_r:  # no Newton progress left: the rounding floor
+            break
+        if norm_r <= 1e-3 * SOLUTION_TOL:
+            break
+        w = p._d2loss(margins, p.y)
+        if sp.issparse(XS):
+            H = (XS.T @ XS.multiply(w[:, None]).tocsr()).toarray()
+        else:
+            H = XS.T @ (w[:, None] * XS)
+        H = H / p.n + lam2 * np.eye(S.size)
+        step = sla.lstsq(H, r, cond=1e-13)[0]
+        u = u - step
+    return best_u
 
 
 class LeastSquares(LinearModel):

@@ -1,0 +1,122 @@
+"""Shared fixtures: finite differences, small random data, cached LIBSVM problems.
+
+The LIBSVM problems and the scikit-learn reference fits are session-scoped and cached
+by their arguments, so a dataset is parsed and a reference optimum is computed once per
+test session however many tests use it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from descentlab.problems import Logistic
+
+
+def _central_differences(f, x, h=1e-6):
+    """Gradient of the scalar function ``f`` at ``x`` by central differences."""
+    x = np.asarray(x, dtype=np.float64)
+    g = np.empty_like(x)
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = h
+        g[j] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def _jacobian_differences(F, x, h=1e-6):
+    """Jacobian of ``F`` at ``x`` by central differences (column j is dF/dx_j)."""
+    x = np.asarray(x, dtype=np.float64)
+    cols = []
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = h
+        cols.append((np.asarray(F(x + e)) - np.asarray(F(x - e))) / (2 * h))
+    return np.column_stack(cols)
+
+
+@pytest.fixture(scope="session")
+def fd_grad():
+    """``fd_grad(f, x, h=1e-6)``: central-difference gradient of a scalar function."""
+    return _central_differences
+
+
+@pytest.fixture(scope="session")
+def fd_jacobian():
+    """``fd_jacobian(F, x, h=1e-6)``: central-difference Jacobian of a vector function."""
+    return _jacobian_differences
+
+
+def make_design(n: int, d: int, *, sparse: bool, seed: int) -> np.ndarray | sp.csr_matrix:
+    """A random n x d design: dense Gaussian, or CSR with about 40% non-zeros."""
+    rng = np.random.default_rng(seed)
+    if not sparse:
+        return rng.standard_normal((n, d))
+    X = sp.random(n, d, density=0.4, format="csr", random_state=rng,
+                  data_rvs=rng.standard_normal)
+    return sp.csr_matrix(X)
+
+
+def make_targets(n: int, *, loss: str, seed: int) -> np.ndarray:
+    """Regression targets (least squares) or labels in {-1, +1} with both classes present."""
+    rng = np.random.default_rng(seed + 1)
+    if loss == "least-squares":
+        return rng.standard_normal(n)
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    y[0], y[1] = -1.0, 1.0
+    return y
+
+
+@pytest.fixture(scope="session")
+def libsvm_logistic():
+    """``libsvm_logistic(name, reg, lam)``: a cached ``Logistic.from_libsvm`` problem.
+
+    Cached per session so that ``solution()`` (itself cached on the instance) runs once.
+    """
+
+    @functools.cache
+    def build(name: str, reg: str | None, lam: float) -> Logistic:
+        return Logistic.from_libsvm(name, reg=reg, lam=lam)
+
+    return build
+
+
+def logistic_objective(X, y, w, lam2: float = 0.0, lam1: float = 0.0) -> float:
+    """Reference objective mean log(1 + exp(-y Xw)) + lam2 ||w||^2 / 2 + lam1 ||w||_1."""
+    z = y * (X @ w)
+    return float(np.mean(np.logaddexp(0.0, -z)) + 0.5 * lam2 * w @ w + lam1 * np.abs(w).sum())
+
+
+def int32_csr(X: sp.csr_matrix) -> sp.csr_matrix:
+    """The same CSR matrix with 32-bit indices (liblinear/saga refuse 64-bit ones)."""
+    return sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                         shape=X.shape)
+
+
+@pytest.fixture(scope="session")
+def sklearn_logistic():
+    """``sklearn_logistic(name, penalty, lam)``: scikit-learn's coefficients, cached.
+
+    Same objective as ``Logistic(reg=penalty, lam=lam)``: scikit-learn minimizes
+    C sum_i loss_i + Omega(w) with C = 1 / (lam n), i.e. n C times our objective.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    @functools.cache
+    def fit(name: str, penalty: str, lam: float) -> np.ndarray:
+        problem = Logistic.from_libsvm(name)
+        C = 1.0 / (lam * problem.n)
+        if penalty == "l2":
+            clf = LogisticRegression(C=C, l1_ratio=0.0, fit_intercept=False, tol=1e-12,
+                                     max_iter=10000, solver="newton-cg")
+        else:
+            solver = "liblinear" if name == "mushrooms" else "saga"
+            clf = LogisticRegression(C=C, l1_ratio=1.0, fit_intercept=False, tol=1e-10,
+                                     max_iter=100000, solver=solver)
+        clf.fit(int32_csr(problem.X), problem.y)
+        return clf.coef_.ravel().copy()
+
+    return fit
