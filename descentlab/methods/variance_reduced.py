@@ -234,8 +234,8 @@ class SVRG(_VRMethod):
 
     def init(self, problem, x0, rng):
         state, _ = self._common(problem, x0, rng, self._default_step(problem))
-        m = check_int(f"{self.name}: epoch_length", self.epoch_length or 2 * problem.n,
-                      minimum=1)
+        m = 2 * problem.n if self.epoch_length is None else self.epoch_length
+        m = check_int(f"{self.name}: epoch_length", m, minimum=1)
         state.params["epoch_length"] = m
         self._snapshot(state)
         state.params["to_go"] = self._gap(state)
@@ -331,7 +331,8 @@ class SARAH(_VRMethod):
 
     def init(self, problem, x0, rng):
         state, _ = self._common(problem, x0, rng, 1.0 / (2.0 * problem.L_max))
-        m = check_int("sarah: epoch_length", self.epoch_length or 2 * problem.n, minimum=1)
+        m = 2 * problem.n if self.epoch_length is None else self.epoch_length
+        m = check_int("sarah: epoch_length", m, minimum=1)
         state.params["epoch_length"] = m
         self._restart(state)
         return state
