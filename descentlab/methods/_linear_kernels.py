@@ -338,12 +338,11 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
         z = 0.0
-        for p in range(start, end):
+        for p in range(start, end):  # catch up (last[k] is set by the update below)
             k = indices[p]
             lk = last[k]
             if lk < it:
                 x[k] -= (gbar[k] + shift[k]) * (ci - cum[lk - base])
-                last[k] = it
             z += data[p] * x[k]
         new = dloss(s * z, y[j], kind)
         delta = new - alpha[j]
@@ -385,12 +384,11 @@ def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, s
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
         z = 0.0
-        for p in range(start, end):
+        for p in range(start, end):  # catch up (last[k] is set by the update below)
             k = indices[p]
             lk = last[k]
             if lk < it:
                 x[k] -= (mu[k] + shift[k]) * (ci - cum[lk - base])
-                last[k] = it
             z += data[p] * x[k]
         delta = dloss(s * z, y[j], kind) - snap[j]
         s *= c
