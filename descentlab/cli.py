@@ -1,4 +1,4 @@
-"""The ``descentlab`` command line: list, reproduce, solve."""
+"""The ``descentlab`` command line: list, reproduce, results, report, solve."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import DescentlabError
+from .executors import BACKENDS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -97,32 +98,111 @@ def _claims_table(rep) -> Table:
                    "subdirectory per experiment.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a setting of the configuration (repeatable).")
-def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...]):
+@click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), default="local",
+              show_default=True,
+              help="Where the tasks run: local/joblib (loky processes on this machine), "
+                   "serial (in this process) or dask (a Dask cluster).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Worker processes (local backend, or a Dask LocalCluster) "
+                   "[default: all cores].")
+@click.option("--address", default=None, metavar="tcp://HOST:PORT",
+              help="Scheduler of a running Dask cluster (with --backend dask); without it "
+                   "a LocalCluster is started.")
+@click.option("--force", is_flag=True,
+              help="Recompute every task, even those already finished in OUT/tasks.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar: one log line when a sweep starts and one when it ends.")
+def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...],
+              backend: str, jobs: int | None, address: str | None, force: bool, quiet: bool):
     """Run experiment NAME (or 'all'), check its claims, write results, figures, checks.json.
 
-    Exits 0 when every claim passes and 3 when one fails.
+    The grid runs as a sweep: each finished task is stored in OUT/tasks/ at once, and
+    running the same command again computes only the tasks that are not finished.
+    Exits 0 when every claim passes, 3 when one fails and 2 on bad input.
     """
-    from .experiments import experiment_names
+    from .executors import make_executor
+    from .experiments import experiment_names, get_experiment
     from .experiments import reproduce as run_experiment
 
     names = experiment_names() if name == "all" else [name]
     settings = _parse_pairs(overrides, "--set")
     if name == "all" and settings:
         raise click.BadParameter("--set applies to one experiment, not to 'all'")
+    for exp_name in names:  # validate names, presets and settings before running anything
+        get_experiment(exp_name).config(preset, **settings)
     failed = []
-    for exp_name in names:
-        out_dir = Path(out or "results") / exp_name if (name == "all" or out is None) \
-            else Path(out)
-        with console.status(f"running {exp_name} ({preset})"):
-            rep = run_experiment(exp_name, preset=preset, out=out_dir, overrides=settings)
-        console.print(_claims_table(rep))
-        console.print(f"{sum(c.passed for c in rep.claims)}/{len(rep.claims)} claims pass; "
-                      f"run {rep.timings['run_s']:.1f} s; wrote {out_dir}/", highlight=False)
-        if not rep.passed:
-            failed.append(exp_name)
+    with make_executor(backend, jobs=jobs, address=address) as executor:
+        for exp_name in names:
+            out_dir = Path(out or "results") / exp_name if (name == "all" or out is None) \
+                else Path(out)
+            rep = run_experiment(exp_name, preset=preset, out=out_dir, executor=executor,
+                                 overrides=settings, force=force,
+                                 progress="quiet" if quiet else "auto")
+            console.print(_claims_table(rep))
+            console.print(f"{sum(c.passed for c in rep.claims)}/{len(rep.claims)} claims pass; "
+                          f"run {rep.timings['run_s']:.1f} s; wrote {out_dir}/", highlight=False)
+            if not rep.passed:
+                failed.append(exp_name)
     if failed:
         err_console.print(f"[bold red]claims failed in: {', '.join(failed)}[/]")
         sys.exit(EXIT_CLAIM_FAILED)
+
+
+@main.command()
+@click.argument("outs", nargs=-1, required=True, metavar="OUT [OUT ...]")
+@click.option("--sql", default=None,
+              help="SQL over the view 'results' [default: every result column, without "
+                   "the prov_* provenance columns].")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the rows to this CSV file instead of printing them.")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the rows to this Parquet file instead of printing them.")
+@click.option("--max-rows", type=int, default=40, show_default=True,
+              help="Rows printed (the first and last halves); 0 prints all.")
+def results(outs: tuple[str, ...], sql: str | None, csv_path: str | None,
+            parquet_path: str | None, max_rows: int):
+    """Query the results of one or several OUT directories with DuckDB.
+
+    The rows of every OUT/results.parquet (or OUT/*/results.parquet) form a view named
+    'results'; provenance columns start with prov_ (prov_experiment, prov_task,
+    prov_git_commit, prov_machine, prov_wall_s, ...).
+    """
+    import pandas as pd
+
+    from .store import query
+
+    answer = query(outs, sql, csv=csv_path, parquet=parquet_path)
+    if not isinstance(answer, pd.DataFrame):
+        console.print(f"wrote {answer}", highlight=False)
+        return
+    with pd.option_context("display.max_rows", max_rows or None,
+                           "display.min_rows", max_rows or None,
+                           "display.max_columns", None, "display.width", 200,
+                           "display.max_colwidth", 60):
+        click.echo(answer.to_string(max_rows=max_rows or None))
+    err_console.print(f"{len(answer)} rows", highlight=False)
+
+
+@main.command()
+@click.argument("outs", nargs=-1, required=True, metavar="OUT [OUT ...]")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
+              show_default=True, help="The HTML file to write.")
+@click.option("--title", default="descentlab report", show_default=True)
+def report(outs: tuple[str, ...], output: str, title: str):
+    """Write one self-contained HTML report of the experiments in OUT directories.
+
+    Per experiment: what it reproduces and from which seed, figures, claims with
+    PASS/FAIL and measured values, configuration, timings and provenance. Prints the
+    absolute path of the report.
+    """
+    from .report import find_experiments, write_report
+
+    path = write_report(outs, output, title=title)
+    records = find_experiments(outs)
+    n_pass = sum(r.passed for r in records)
+    err_console.print(f"report of {len(records)} experiments ({n_pass} with every claim "
+                      f"passing):", highlight=False)
+    click.echo(str(path.resolve()))
 
 
 @main.command()

@@ -1,0 +1,296 @@
+"""The HTML report: one self-contained file for the experiments of one or more OUT dirs.
+
+``write_report(paths, output)`` reads what ``reproduce`` wrote (OUT/checks.json and the
+figures it lists; OUT may also hold one subdirectory per experiment, as written by
+``descentlab reproduce all``) and writes a single HTML file with
+
+* a summary table with one row per experiment (claims passed, PASS/FAIL);
+* per experiment: title, what it reproduces and from which seed document, its figures,
+  the claims table (expected, measured, PASS/FAIL), the configuration, the timings and
+  sweep counts, and the provenance (versions, git commit, machine).
+
+The file needs no network and no JavaScript: the CSS is inline, the figures are PNG data
+URIs, and there is no external reference at all (even the favicon is an empty data URI).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DescentlabError
+from .provenance import environment
+
+CHECKS_FILE = "checks.json"
+
+CSS = """
+:root { --fg: #1d232a; --muted: #5b6570; --line: #d7dde3; --pass: #17663a;
+        --pass-bg: #e3f4e8; --fail: #a4161a; --fail-bg: #fbe4e4; --head: #f2f5f8; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--fg); margin: 0 auto; max-width: 1180px; padding: 24px 28px 64px; }
+h1 { font-size: 1.7em; margin: 0 0 4px; }
+h2 { font-size: 1.35em; margin: 0 0 6px; }
+h3 { font-size: 1.05em; margin: 22px 0 8px; color: var(--muted); text-transform: uppercase;
+     letter-spacing: .04em; }
+p.meta, .muted { color: var(--muted); font-size: .92em; }
+section.experiment { border-top: 3px solid var(--line); margin-top: 36px; padding-top: 18px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: .92em; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left;
+         vertical-align: top; }
+thead th { background: var(--head); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.pass, span.pass { color: var(--pass); background: var(--pass-bg); font-weight: 600; }
+td.fail, span.fail { color: var(--fail); background: var(--fail-bg); font-weight: 600; }
+span.pass, span.fail { padding: 2px 8px; border-radius: 4px; }
+tr.fail td { background: #fff6f6; }
+table.kv { width: auto; min-width: 50%; }
+table.kv th { background: var(--head); font-weight: 600; white-space: nowrap; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+              font-size: .9em; }
+dl.about { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 8px 0; }
+dl.about dt { font-weight: 600; color: var(--muted); }
+dl.about dd { margin: 0; }
+figure { margin: 10px 0 18px; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: .88em; }
+.missing { color: var(--fail); }
+"""
+
+
+@dataclass
+class ExperimentRecord:
+    """What ``reproduce`` wrote for one experiment: its checks.json and its directory."""
+
+    directory: Path
+    checks: dict
+    figures: list[Path] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.checks.get("experiment", self.directory.name))
+
+    @property
+    def claims(self) -> list[dict]:
+        return list(self.checks.get("claims", []))
+
+    @property
+    def passed(self) -> bool:
+        return all(bool(c.get("passed")) for c in self.claims)
+
+
+def find_experiments(paths: Sequence[str | os.PathLike]) -> list[ExperimentRecord]:
+    """The experiments of output directories (OUT/checks.json or OUT/*/checks.json)."""
+    if not paths:
+        raise DescentlabError("OUT: expected at least one output directory")
+    records = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise DescentlabError(f"OUT: {str(p)!r} does not exist")
+        if (p / CHECKS_FILE).is_file():
+            dirs = [p]
+        else:
+            dirs = sorted(d.parent for d in p.glob(f"*/{CHECKS_FILE}"))
+        if not dirs:
+            raise DescentlabError(f"OUT: no {CHECKS_FILE} in {str(p)!r} or its subdirectories; "
+                                  f"run `descentlab reproduce ... --out {p}` first")
+        for d in dirs:
+            try:
+                checks = json.loads((d / CHECKS_FILE).read_text())
+            except (OSError, ValueError) as exc:
+                raise DescentlabError(f"OUT: cannot read {d / CHECKS_FILE} ({exc})") from exc
+            records.append(ExperimentRecord(d, checks,
+                                            [d / f for f in checks.get("figures", [])]))
+    return records
+
+
+# ------------------------------------------------------------------------- pieces
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _seconds(value) -> str:
+    return f"{value:.2f} s" if isinstance(value, (int, float)) else _fmt(value)
+
+
+def _kv_table(rows: list[tuple[str, object]], css: str = "kv") -> str:
+    body = "".join(f"<tr><th>{_e(k)}</th><td class=\"mono\">{_e(v)}</td></tr>"
+                   for k, v in rows)
+    return f'<table class="{css}"><tbody>{body}</tbody></table>'
+
+
+def _verdict(passed: bool, tag: str = "td") -> str:
+    css, word = ("pass", "PASS") if passed else ("fail", "FAIL")
+    return f'<{tag} class="{css}">{word}</{tag}>'
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    return None
+
+
+def _figure(path: Path, name: str) -> str:
+    caption = f"{name}: {path.name}"
+    if not path.is_file():
+        return f'<p class="missing">figure {_e(path.name)} is missing from {_e(path.parent)}</p>'
+    data = path.read_bytes()
+    size = _png_size(data)
+    if size is None:
+        return f'<p class="missing">figure {_e(path.name)} is not a PNG file</p>'
+    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return (f'<figure><img src="{uri}" width="{size[0]}" height="{size[1]}" '
+            f'alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption></figure>')
+
+
+def _claims_table(claims: list[dict]) -> str:
+    if not claims:
+        return '<p class="muted">This experiment states no claims.</p>'
+    rows = []
+    for c in claims:
+        ok = bool(c.get("passed"))
+        rows.append(f'<tr class="{"pass" if ok else "fail"}"><td>{_e(c.get("name"))}</td>'
+                    f'<td>{_e(c.get("expected"))}</td><td>{_e(c.get("measured"))}</td>'
+                    f'{_verdict(ok)}</tr>')
+    return ('<table class="claims"><thead><tr><th>claim</th><th>expected</th>'
+            '<th>measured</th><th>result</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
+def _timings(checks: dict) -> str:
+    t, s = checks.get("timings", {}), checks.get("sweep", {})
+    rows: list[tuple[str, object]] = []
+    if "run_s" in t:
+        rows.append(("sweep (wall)", _seconds(t["run_s"])))
+    if "task_wall_s" in t:
+        rows.append(("sum of task wall times", _seconds(t["task_wall_s"])))
+    if "check_and_plot_s" in t:
+        rows.append(("checks and figures", _seconds(t["check_and_plot_s"])))
+    if s:
+        rows.append(("tasks", f"{s.get('tasks')} ({s.get('computed')} computed in this run, "
+                              f"{s.get('cached')} finished before, "
+                              f"{s.get('corrupt_recomputed', 0)} corrupt files recomputed)"))
+        rows.append(("executor", s.get("executor")))
+    return _kv_table(rows) if rows else '<p class="muted">no timings recorded</p>'
+
+
+def _provenance(env: dict) -> str:
+    rows: list[tuple[str, object]] = [
+        ("descentlab", env.get("descentlab")),
+        ("git commit", env.get("git_commit") or "not available"),
+        ("python", env.get("python")),
+        ("machine", env.get("machine")),
+    ]
+    rows += [(name, version) for name, version in sorted(env.get("libraries", {}).items())]
+    return _kv_table(rows)
+
+
+def _section(index: int, rec: ExperimentRecord) -> str:
+    c = rec.checks
+    claims = rec.claims
+    n_pass = sum(bool(x.get("passed")) for x in claims)
+    config = c.get("config", {})
+    figures = "".join(_figure(f, rec.name) for f in rec.figures) or \
+        '<p class="muted">no figures</p>'
+    return f"""
+<section class="experiment" id="exp-{index}" data-experiment="{_e(rec.name)}">
+  <h2>{_e(c.get("title", rec.name))}</h2>
+  <p class="meta"><code>{_e(rec.name)}</code>, preset <code>{_e(c.get("preset"))}</code>,
+     {_verdict(rec.passed, "span")} {n_pass}/{len(claims)} claims pass</p>
+  <dl class="about">
+    <dt>Reproduces</dt><dd>{_e(c.get("description") or c.get("title"))}</dd>
+    <dt>Source</dt><dd>seed {_e(c.get("source"))}</dd>
+    <dt>Results</dt><dd><code>{_e(rec.directory)}</code></dd>
+  </dl>
+  <h3>Figures</h3>
+  {figures}
+  <h3>Claims</h3>
+  {_claims_table(claims)}
+  <h3>Configuration</h3>
+  {_kv_table([(k, _fmt(v)) for k, v in config.items()] + [("code version", c.get("version"))])}
+  <h3>Timings</h3>
+  {_timings(c)}
+  <h3>Provenance</h3>
+  {_provenance(c.get("environment", {}))}
+</section>"""
+
+
+def _summary(records: list[ExperimentRecord]) -> str:
+    rows = []
+    for i, rec in enumerate(records):
+        claims = rec.claims
+        n_pass = sum(bool(x.get("passed")) for x in claims)
+        rows.append(f'<tr data-experiment="{_e(rec.name)}"><td><a href="#exp-{i}">'
+                    f'<code>{_e(rec.name)}</code></a></td>'
+                    f'<td>{_e(rec.checks.get("title"))}</td>'
+                    f'<td>{_e(rec.checks.get("source"))}</td>'
+                    f'<td>{_e(rec.checks.get("preset"))}</td>'
+                    f'<td class="num">{n_pass}/{len(claims)}</td>{_verdict(rec.passed)}</tr>')
+    return ('<table id="claims-summary" class="summary"><thead><tr><th>experiment</th>'
+            '<th>reproduces</th><th>seed document</th><th>preset</th><th>claims passed</th>'
+            '<th>result</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+
+
+def render_report(records: list[ExperimentRecord], title: str = "descentlab report") -> str:
+    """The HTML text of the report."""
+    env = environment()
+    n_pass = sum(rec.passed for rec in records)
+    when = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    sections = "".join(_section(i, rec) for i, rec in enumerate(records))
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<link rel="icon" href="data:,">
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+  <h1>{_e(title)}</h1>
+  <p class="meta">{len(records)} experiment{"s" if len(records) != 1 else ""},
+    {n_pass} with every claim passing. Generated {_e(when)} by descentlab
+    {_e(env.get("descentlab"))} (commit {_e(env.get("git_commit") or "n/a")}).</p>
+</header>
+<section id="summary">
+  <h2>Claims by experiment</h2>
+  {_summary(records)}
+</section>
+{sections}
+</body>
+</html>
+"""
+
+
+def write_report(paths: Sequence[str | os.PathLike], output: str | os.PathLike,
+                 title: str = "descentlab report") -> Path:
+    """Write the report of the experiments under ``paths`` to ``output``; returns its path."""
+    records = find_experiments(paths)
+    output = Path(output)
+    if output.is_dir():
+        raise DescentlabError(f"-o: {str(output)!r} is a directory; expected an .html file path")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(render_report(records, title), encoding="utf-8")
+    os.replace(tmp, output)
+    return output
+
+
+__all__ = ["ExperimentRecord", "find_experiments", "render_report", "write_report"]
