@@ -144,8 +144,7 @@ def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
         if not np.isfinite(value) or value > limit:
             stop = "diverged"
             step = state.params.get(method.step_param)
-            step_txt = f" (it was {step:.3g}; 1/L = {1.0 / problem.L:.3g})" \
-                if isinstance(step, float) else ""
+            step_txt = f" (it was {step:.3g})" if isinstance(step, float) else ""
             raise DivergenceError(
                 f"{method.name} diverged at iteration {state.iteration}: F = {value:.3g} from "
                 f"F(x0) = {f0:.3g}; lower the step size '{method.step_param}'{step_txt}",

@@ -209,11 +209,11 @@ def test_bad_choices():
 
 
 def test_unknown_method_name():
-    with pytest.raises(DescentlabError, match=r"method: unknown method 'adam'.*fista.*gd"):
-        get_method("adam")
+    with pytest.raises(DescentlabError, match=r"method: unknown method 'adamw'.*fista.*gd"):
+        get_method("adamw")
     problem = Quadratic.with_condition_number(3, 2.0)
-    with pytest.raises(DescentlabError, match=r"method: unknown method 'sgd'"):
-        descentlab.run(problem, "sgd", budget_epochs=1)
+    with pytest.raises(DescentlabError, match=r"method: unknown method 'sgdr'"):
+        descentlab.run(problem, "sgdr", budget_epochs=1)
 
 
 def test_unknown_hyperparameter():

@@ -7,16 +7,18 @@ import dataclasses
 from ..errors import DescentlabError
 from .base import Method, State, iterations_for
 from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+from .stochastic import SGD, STORM, AdaGrad, Adam, Katyusha, RMSProp, SpiderBoost
 from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
 
 #: registry: name -> method class
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
-                              SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst)
+                              SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
+                              RMSProp, STORM, SpiderBoost, Katyusha)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
-           "loopless-svrg": "lsvrg"}
+           "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha"}
 
 
 def get_method(name: str, **hyperparameters) -> Method:
@@ -34,6 +36,7 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SVRG", "Catalyst",
-           "HeavyBall", "Method", "Nesterov", "ProximalGradient", "State", "get_method",
+__all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
+           "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Method", "Nesterov",
+           "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for"]

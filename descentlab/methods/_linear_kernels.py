@@ -26,22 +26,10 @@ import math
 import numpy as np
 from numba import njit
 
-SQUARED, LOGISTIC = 0, 1
+from ..problems._linear_kernels import LOGISTIC, SQUARED, csr_arrays, dloss  # noqa: F401
 
 
-@njit(cache=True, inline="always")
-def dloss(z, y, kind):
-    """phi'(z) for the squared loss (z - y)^2/2 or the logistic loss log(1 + exp(-y z))."""
-    if kind == SQUARED:
-        return z - y
-    m = y * z
-    if m > 0.0:
-        e = math.exp(-m)
-        return -y * e / (1.0 + e)
-    return -y / (1.0 + math.exp(m))
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def soft(u, tau):
     if u > tau:
         return u - tau
@@ -50,7 +38,7 @@ def soft(u, tau):
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def geometric(t, omc):
     """sum_{i<t} c^i with c = 1 - omc (omc >= 0 given exactly)."""
     if omc == 0.0:
@@ -58,7 +46,7 @@ def geometric(t, omc):
     return -math.expm1(t * math.log1p(-omc)) / omc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lazy_steps(x, t, c, b, tau):
     """t iterations of x <- S_tau(c x + b), computed in O(1) (see the module docstring)."""
     if t <= 0:
@@ -111,7 +99,7 @@ def lazy_steps(x, t, c, b, tau):
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def catch_up(x, last, it, b_vec, shift, step, lam1, lam2):
     """Bring every coordinate to iteration ``it`` (x_k <- S(c x_k - step (b_k + s_k)) lazily)."""
     c = 1.0 - step * lam2
@@ -123,7 +111,7 @@ def catch_up(x, last, it, b_vec, shift, step, lam1, lam2):
             last[k] = it
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
     """out_scalars[i] = phi_i'(a_i . x); out_grad = (1/n) sum_i out_scalars[i] a_i."""
     n = out_scalars.shape[0]
@@ -138,7 +126,7 @@ def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
             out_grad[indices[p]] += g * data[p] / n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
               step, lam1, lam2, dense):
     """SAGA (Defazio, Bach, Lacoste-Julien 2014) with scalar memory and lazy updates.
@@ -176,7 +164,7 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
             last[k] = it + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
              step, lam2, dense):
     """SAG (Le Roux, Schmidt, Bach 2012): memory update first, then
@@ -209,7 +197,7 @@ def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sample
                 last[k] = it + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
               step, lam1, lam2, dense):
     """SVRG inner loop (Johnson and Zhang 2013) with the snapshot kept as n scalars:
@@ -236,7 +224,7 @@ def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
             last[k] = it + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sarah_catch_up(x, v, last, it, step, lam2):
     """Untouched coordinates of SARAH: v <- c v then x <- x - step v, t times in O(1)."""
     c = 1.0 - step * lam2
@@ -249,7 +237,7 @@ def sarah_catch_up(x, v, last, it, step, lam2):
             last[k] = it
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, step, lam2,
                dense):
     """SARAH inner loop (Nguyen, Liu, Scheinberg, Takac 2017), smooth problems:
@@ -286,18 +274,6 @@ def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, 
             last[k] = it + 1
 
 
-def csr_arrays(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, indices, data) of X; a dense X is viewed as CSR with every entry stored."""
-    import scipy.sparse as sp
-
-    if sp.issparse(X):
-        return X.indptr, X.indices, X.data
-    n, d = X.shape
-    indptr = np.arange(0, (n + 1) * d, d, dtype=np.int64)
-    indices = np.tile(np.arange(d, dtype=np.int32), n)
-    return indptr, indices, np.ascontiguousarray(X).ravel()
-
-
 # ---------------------------------------------------------------------------------------
 # Smooth (lam1 = 0) variants in the scaled representation x = s w (Schmidt, Le Roux and
 # Bach's SAG code; scikit-learn's sag_fast): the shrinkage c = 1 - step lam2 multiplies the
@@ -308,7 +284,7 @@ def csr_arrays(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 RESCALE_BELOW = 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fold_scale(w, last, it, bvec, shift, cum, base, s):
     """Catch every coordinate up to ``it`` and fold s into w (x = w afterwards)."""
     ci = cum[it - base]
@@ -320,7 +296,7 @@ def _fold_scale(w, last, it, bvec, shift, cum, base, s):
         w[k] *= s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
                      it0, step, lam2, sag):
     """SAGA (``sag=False``) or SAG (``sag=True``) on smooth linear models, lazy through the
@@ -368,7 +344,7 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
     _fold_scale(x, last, it0 + m, gbar, shift, cum, base, s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
                      step, lam2):
     """SVRG inner loop on smooth linear models in the scaled representation."""

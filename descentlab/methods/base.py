@@ -68,9 +68,12 @@ class Method(ABC):
 
     def _check_problem(self, problem: Problem) -> None:
         if problem.nonsmooth and not self.handles_prox:
+            from . import METHODS
+
+            proximal = ", ".join(sorted(k for k, c in METHODS.items() if c.handles_prox))
             raise DescentlabError(
-                f"{self.name}: the problem has a non-smooth term (e.g. reg='l1'); "
-                "use a proximal method such as 'ista' or 'fista'")
+                f"{self.name}: the problem has a non-smooth term (e.g. reg='l1'); use a "
+                f"method that applies its prox: {proximal}")
 
     def __str__(self) -> str:
         given = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"

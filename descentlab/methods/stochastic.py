@@ -86,8 +86,12 @@ def _resolve_batch_size(method: str, batch_size: int, n: int) -> int:
 
 def expected_smoothness(problem, batch_size: int) -> float:
     """Lb = L_max / b + (1 - 1/b) L: expected smoothness of a batch of b indices drawn
-    uniformly with replacement (E||g_B(x) - g_B(y)||^2 <= 2 Lb D_g(x, y) for convex f_i;
-    Gower et al. 2019, Section 3.3). It is L_max for b = 1 and L for n = 1."""
+    uniformly with replacement, i.e. E||g_B(x) - g_B(x*)||^2 <= 2 Lb (g(x) - g(x*)) for
+    convex f_i (the condition of Gower et al. 2019). It follows from
+    E||g_B(x) - g_B(x*)||^2 = (1 - 1/b)||grad g(x) - grad g(x*)||^2 +
+    (1/b) E_i||grad f_i(x) - grad f_i(x*)||^2 and ||grad f_i(x) - grad f_i(x*)||^2 <=
+    2 L_i D_{f_i}(x, x*); it is the with-replacement analogue of their b-nice formula,
+    equals L_max for b = 1 and L when n = 1."""
     b = float(batch_size)
     return float(problem.L_max) / b + (1.0 - 1.0 / b) * float(problem.L)
 
@@ -180,9 +184,10 @@ class SGD(Method):
       (Gower et al. 2019, Thm 3.1). inverse-sqrt, non-convex: min_t E||grad F(x_t)||^2 =
       O(log T / sqrt T), i.e. the T^(-1/4) rate of seed 004 for the norm (Ghadimi and Lan
       2013); convex with averaging: F(x_bar_T) - F* = O(log T / sqrt T) (Nemirovski,
-      Juditsky, Lan, Shapiro 2009). step-decay: decay_factor = 1/2 every 10 epochs, the
-      halving schedule of Ge, Kakade, Kidambi, Netrapalli (2019), near-optimal on least
-      squares.
+      Juditsky, Lan, Shapiro 2009). step-decay: decay_factor = 1/2 every 10 epochs, after
+      the halving schedule of Ge, Kakade, Kidambi, Netrapalli (2019), near-optimal on least
+      squares; their analysis halves every T / log2(T) iterations for a known horizon T,
+      10 epochs is a horizon-free default (tune ``decay_every`` to the budget).
     * inverse: step = 2/mu, t0 = 2 Lb step / (1 - m) (so s_0 = (1 - m)/(2 Lb) and
       s_t ~ 2/(mu t)), the smooth form of the switching schedule of Gower et al. (2019,
       Thm 3.2): E||x_t - x*||^2 = O(kappa_b^2 ||x_0 - x*||^2 / t^2 + sigma_b^2/(mu^2 t)).
@@ -395,8 +400,8 @@ class AdaGrad(Method):
     g_t = g_B(x_t), G_0 = 0, coordinate-wise. Defaults: lr = 0.01 and eps = 1e-10 (those of
     PyTorch's ``torch.optim.Adagrad``; the paper's lr is D_inf / sqrt 2, with D_inf the
     l_inf diameter of the iterates, unknown in advance). Rate: regret
-    O(D_inf sum_j ||g_{1:T, j}||_2) = O(sqrt T) for convex losses (Duchi et al. 2011, Thm 5),
-    hence F(x_bar_T) - F* = O(1/sqrt T) for the average; smooth non-convex:
+    O(D_inf sum_j ||g_{1:T, j}||_2) = O(sqrt T) for convex losses (Duchi et al. 2011,
+    diagonal case), hence F(x_bar_T) - F* = O(1/sqrt T) for the average; smooth non-convex:
     min_t E||grad F(x_t)||^2 = O(log T / sqrt T) (Ward, Wu, Bottou 2019; Defossez et al.
     2022).
     """
@@ -498,14 +503,18 @@ class STORM(Method):
         G_t = ||g_t(x_t)||,   eta_t = k / (w + sum_{i <= t} G_i^2)^(1/3),
         x_{t+1} = x_t - eta_t d_t,   a_{t+1} = min(1, c eta_t^2).
 
-    This is the paper's adaptive variant. Defaults k = 0.1, w = 0.1, c = 100: the values of
-    the paper's experiments (Section 7); its Theorem 1 takes k = b G^(2/3)/L,
-    c = 28 L^2 + G^2/(7 L k^3), w = max((4 L k)^3, 2 G^2, (c k/(4 L))^3) with G a bound on
-    the stochastic gradient norms, unknown here, and then a_t <= 1 without clipping.
+    This is the paper's adaptive variant (the clipping min(1, .) is ours: it keeps the
+    recursion a convex combination when k, w, c are not the theorem's). Defaults k = 0.1,
+    w = 0.1, c = 100: the values of the paper's experiments (k = w = 0.1, c picked on a
+    logarithmic grid); they are not scale-free, so k usually needs tuning. Its Theorem 1
+    takes k = b G^(2/3)/L, c = 28 L^2 + G^2/(7 L k^3), w = max((4 L k)^3, 2 G^2,
+    (c k/(4 L))^3) with G a bound on the stochastic gradient norms, unknown here, and then
+    a_t <= 1 without clipping.
     Rate (Theorem 1): E||grad F(x_hat)|| = O~(1/sqrt T + sigma^(1/3)/T^(1/3)) for x_hat drawn
     uniformly among x_1..x_T on smooth non-convex F (we report the last iterate).
     Oracle calls: b for the first iteration, 2b per iteration after it (two gradient
-    evaluations of the same batch). Smooth problems only.
+    evaluations of the same batch). Smooth problems only. ``state.params`` holds d_t
+    ("d"), a_{t+1} ("a"), eta_t ("eta") and x_{t-1} ("x_prev").
     """
 
     k: float = 0.1
@@ -570,12 +579,13 @@ class SpiderBoost(Method):
     replacement, fresh each iteration; the prox is the identity on smooth problems).
     Defaults: step = 1/(2 L_max), |S| = q = ceil(sqrt n). The paper's L bounds the
     smoothness of every component (E||grad f_j(x) - grad f_j(y)||^2 <= L^2 ||x - y||^2), so
-    L_max is the constant of the paper's step 1/(2L). Rate (Theorems 1 and 3):
-    E||G(x_zeta)||^2 <= 8 L (F(x_0) - F*) / K for x_zeta uniform among the K iterates (G the
-    gradient mapping), i.e. O(n + sqrt(n) / eps^2) oracle calls for E||G|| <= eps, smooth
-    non-convex or composite. On strongly convex problems the constant step converges
-    linearly (we report the last iterate). Oracle calls: n per full gradient, 2|S| per
-    other iteration.
+    L_max is the constant of the paper's step 1/(2L). Rate (Wang et al. 2019, smooth and
+    composite non-convex cases): E||G(x_zeta)||^2 = O(L (F(x_0) - F*) / K) for x_zeta
+    uniform among the K iterates (G the gradient mapping), i.e. O(n + sqrt(n) / eps^2)
+    oracle calls for E||G|| <= eps, near-optimal for finite sums. On strongly convex
+    problems the constant step converges linearly (we report the last iterate). Oracle
+    calls: n per full gradient, 2|S| per other iteration. ``state.params["v"]`` is the
+    current estimator v_k.
     """
 
     step: float | None = None
@@ -647,15 +657,16 @@ class Katyusha(Method):
     (1 + eta sigma), sigma = mu/L; with h != 0 it is the proximal z-step of L-Katyusha with
     arbitrary sampling (Qian, Qu, Richtarik 2019). ``state.x`` is y_k.
 
-    Defaults (the paper's choice, Section 3, for uniform sampling of one index, whose
+    Defaults (the paper's choice for uniform sampling of one index, whose
     expected smoothness is L_max, so that the paper's L is L_max here): sigma = mu/L_max,
     theta1 = min(sqrt(2 sigma n / 3), 1/2), theta2 = 1/2, p = 1/n,
     eta = theta2 / ((1 + theta2) theta1), i.e. step = eta / L_max. Rate: E[Psi_k] <= eps
     Psi_0 after O((n + sqrt(n L_max / mu)) log(1/eps)) iterations, the accelerated
-    complexity (n + sqrt(n kappa)) log(1/eps) of seed 000, Psi a Lyapunov function
-    combining ||z_k - x*||^2, F(y_k) - F* and F(w_k) - F*. Needs mu > 0: without strong
-    convexity the defaults are undefined and a DescentlabError is raised unless both
-    ``theta1`` and ``step`` are given (then sigma = 0 and no rate is claimed).
+    complexity (n + sqrt(n kappa)) log(1/eps) of seed 000 with kappa = L_max / mu, Psi a
+    Lyapunov function combining ||z_k - x*||^2, F(y_k) - F* and F(w_k) - F*. Needs
+    mu > 0: without strong convexity the defaults are undefined and a DescentlabError is
+    raised unless both ``theta1`` and ``step`` are given (then sigma = 0 and no rate is
+    claimed).
     Oracle calls: 2 per iteration, plus n for grad g(w_0) in the first iteration and each
     time w changes: 2 + p n = 3 per iteration on average.
     """

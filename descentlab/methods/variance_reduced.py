@@ -47,7 +47,7 @@ import numpy as np
 from .._validation import check_int, check_positive
 from ..errors import DescentlabError
 from ..problems.base import Problem
-from ..problems.linear import LeastSquares, LinearModel
+from ..problems.linear import LinearModel
 from ..problems.proximal_term import ProximalTerm
 from . import _linear_kernels as K
 from .base import Method, State
@@ -78,11 +78,8 @@ def linear_view(problem: Problem) -> LinearView | None:
         base, kappa, center = problem.base, problem.kappa, problem.center
     if not isinstance(base, LinearModel):
         return None
-    arrays = getattr(base, "_csr_arrays", None)
-    if arrays is None:
-        arrays = K.csr_arrays(base.X)
-        base._csr_arrays = arrays
-    kind = K.SQUARED if isinstance(base, LeastSquares) else K.LOGISTIC
+    arrays = base.csr_arrays()
+    kind = base._kernel_kind
     shift = np.zeros(base.dim) if center is None else -kappa * center.astype(np.float64)
     r = base.regularizer
     return LinearView(*arrays, base.y, kind, base.n, base.dim, r.lam1, r.lam2 + kappa, shift)

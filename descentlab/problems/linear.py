@@ -29,6 +29,7 @@ from scipy.special import expit
 from .._validation import check_design, check_target
 from ..data.libsvm import binarize_labels, load_libsvm
 from ..errors import DescentlabError, SolutionError
+from . import _linear_kernels as _kernels
 from .base import Problem
 from .regularizers import Regularizer
 
@@ -136,13 +137,24 @@ class LinearModel(Problem):
 
     def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
         idx = _check_indices(idx, self.n)
-        Xb = self.X[idx]
-        r = self._dloss(Xb @ x, self.y[idx])
-        g = Xb.T @ r
-        g /= idx.size
+        if self.sparse:  # gather the rows in compiled code (scipy's row slicing is slow)
+            indptr, indices, data = self.csr_arrays()
+            g = np.empty(self.dim, dtype=np.result_type(self.dtype, x.dtype))
+            _kernels.batch_grad_csr(indptr, indices, data, self.y, self._kernel_kind, x, idx, g)
+        else:
+            Xb = self.X[idx]
+            g = Xb.T @ self._dloss(Xb @ x, self.y[idx])
+            g /= idx.size
         if self.regularizer.lam2:
             g += self.regularizer.lam2 * x
-        return np.asarray(g).ravel()
+        return g
+
+    def csr_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, data) of X (a dense X viewed as CSR), built once."""
+        arrays = getattr(self, "_csr_arrays", None)
+        if arrays is None:
+            arrays = self._csr_arrays = _kernels.csr_arrays(self.X)
+        return arrays
 
     def hessp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Hessian of the smooth part at x times v."""
@@ -193,11 +205,14 @@ class LinearModel(Problem):
 
     @property
     def L_max(self) -> float:
-        if self.sparse:
-            sq = np.asarray(self.X.multiply(self.X).sum(axis=1)).ravel()
-        else:
-            sq = np.einsum("ij,ij->i", self.X, self.X)
-        return self.curvature_max * float(sq.max()) + self.regularizer.lam2
+        sq_max = getattr(self, "_row_sq_max", None)
+        if sq_max is None:
+            if self.sparse:
+                sq = np.asarray(self.X.multiply(self.X).sum(axis=1)).ravel()
+            else:
+                sq = np.einsum("ij,ij->i", self.X, self.X)
+            sq_max = self._row_sq_max = float(sq.max())
+        return self.curvature_max * sq_max + self.regularizer.lam2
 
     @property
     def mu(self) -> float:
@@ -335,6 +350,7 @@ class LeastSquares(LinearModel):
     """F(theta) = (1/(2n)) ||X theta - y||^2 + lam Omega(theta)."""
 
     loss_name = "least-squares"
+    _kernel_kind = _kernels.SQUARED
     curvature_max = 1.0
     curvature_min = 1.0
 
@@ -385,6 +401,7 @@ class Logistic(LinearModel):
     """F(theta) = (1/n) sum_i log(1 + exp(-y_i x_i . theta)) + lam Omega(theta), y in {-1,+1}."""
 
     loss_name = "logistic"
+    _kernel_kind = _kernels.LOGISTIC
     curvature_max = 0.25
     curvature_min = 0.0
 

@@ -94,6 +94,8 @@ class PLExample(Problem):
     dim = 1
     n = 1
     convex = False
+    #: the PL constant stated by seed 004 (``mu`` stays 0: F is not strongly convex)
+    pl_constant_claimed = 1.0 / 32.0
 
     def __init__(self, x0: float = 3.0):
         self.x0 = float(x0)
