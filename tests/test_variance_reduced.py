@@ -205,3 +205,65 @@ def test_bad_hyperparameters_raise_clear_errors(a1a_l2):
         dl.run(l1, "sag", budget_epochs=1)
     with pytest.raises(DescentlabError, match="non-smooth"):
         dl.run(l1, Catalyst(inner="sarah"), budget_epochs=1)
+
+
+@pytest.fixture(scope="module")
+def uneven_rows():
+    """Logistic regression whose row norms span two orders of magnitude (L_max >> mean L_i)."""
+    rng = np.random.default_rng(4)
+    n, d = 400, 12
+    X = rng.standard_normal((n, d)) * np.exp(rng.normal(0, 1.2, size=(n, 1)))
+    y = np.where(X @ rng.standard_normal(d) + rng.standard_normal(n) > 0, 1.0, -1.0)
+    return Logistic(X, y, reg="l2", lam=0.5)
+
+
+@pytest.mark.parametrize("cls", [SAGA, SVRG, LSVRG])
+def test_importance_sampling_is_chosen_reaches_the_optimum_and_is_lazy_exact(cls, uneven_rows):
+    problem = uneven_rows
+    state = cls().init(problem, problem.default_x0(), np.random.default_rng(0))
+    assert state.params["sampling"] == "importance"
+    # L_Q = max_j L_j / (n p_j) <= 2 mean(L_j), far below L_max here
+    assert state.params["L_Q"] <= 2 * (0.25 * problem.row_sq_norms() + 0.5).mean() + 1e-12
+    assert state.params["L_Q"] < problem.L_max / 3
+    trace = dl.run(problem, cls(), tol=1e-8, budget_epochs=400, seed=2)
+    assert trace.final("rel_subopt") <= 1e-8
+    xs = []
+    for lazy in (True, False):
+        m = cls(lazy=lazy)
+        st = m.advance(m.init(problem, problem.default_x0(), np.random.default_rng(9)),
+                       2 * problem.n)
+        xs.append(st.x.copy())
+    np.testing.assert_allclose(xs[0], xs[1], rtol=0, atol=1e-12 * np.abs(xs[1]).max())
+
+
+@pytest.mark.parametrize("cls", [SAGA, SVRG])
+def test_importance_sampled_estimators_are_unbiased(cls, uneven_rows, monkeypatch):
+    """sum_j p_j v_j = grad F(x) exactly, for the probabilities the method draws from."""
+    problem = uneven_rows
+    probs = cls().init(problem, problem.default_x0(), np.random.default_rng(0)).params["probs"]
+    x, full, draws = _one_step_displacements_weighted(cls, problem, monkeypatch)
+    np.testing.assert_allclose(probs @ draws, full, rtol=0, atol=1e-12)
+
+
+def _one_step_displacements_weighted(cls, problem, monkeypatch):
+    from descentlab.methods import variance_reduced
+
+    rng = np.random.default_rng(11)
+    method = cls()
+    state = method.init(problem, 0.3 * rng.standard_normal(problem.dim), rng)
+    state = method.advance(state, problem.n // 2)
+    x, step, iteration = state.x.copy(), state.params["step"], state.iteration
+    saved = {k: v.copy() for k, v in state.params.items()
+             if isinstance(v, np.ndarray) and k not in ("probs", "weights")}
+    out = []
+    for j in range(problem.n):
+        monkeypatch.setattr(variance_reduced._VRMethod, "_draw",
+                            lambda self, st, k, j=j: np.array([j]))
+        for key, value in saved.items():
+            state.params[key][...] = value
+        state.params["to_go"] = 10**9
+        state.x[...] = x
+        state.iteration = iteration
+        state = method.advance(state, 1)
+        out.append((x - state.x) / step)
+    return x, problem.grad(x), np.array(out)

@@ -127,8 +127,8 @@ def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
 
 
 @njit(cache=True, error_model="numpy")
-def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
-              step, lam1, lam2, dense):
+def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, weights,
+              it0, step, lam1, lam2, dense):
     """SAGA (Defazio, Bach, Lacoste-Julien 2014) with scalar memory and lazy updates.
 
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - alpha_j) a_j + gbar + lam2 x + s]),
@@ -155,11 +155,12 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
         new = dloss(z, y[j], kind)
         delta = new - alpha[j]
         alpha[j] = new
+        wj = weights[j]
         # a CSR row holds each column once, so x_k and gbar_k can be updated together
         for p in range(start, end):
             k = indices[p]
             g = gbar[k]
-            x[k] = soft(c * x[k] - step * (delta * data[p] + g + shift[k]), tau)
+            x[k] = soft(c * x[k] - step * (wj * delta * data[p] + g + shift[k]), tau)
             gbar[k] = g + delta * data[p] * inv_n
             last[k] = it + 1
 
@@ -198,8 +199,8 @@ def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sample
 
 
 @njit(cache=True, error_model="numpy")
-def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
-              step, lam1, lam2, dense):
+def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, weights,
+              it0, step, lam1, lam2, dense):
     """SVRG inner loop (Johnson and Zhang 2013) with the snapshot kept as n scalars:
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - snap_j) a_j + mu + lam2 x + s])."""
     c = 1.0 - step * lam2
@@ -217,7 +218,7 @@ def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
                 x[k] = lazy_steps(x[k], t, c, -step * (mu[k] + shift[k]), tau)
                 last[k] = it
             z += data[p] * x[k]
-        delta = dloss(z, y[j], kind) - snap[j]
+        delta = (dloss(z, y[j], kind) - snap[j]) * weights[j]
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             x[k] = soft(c * x[k] - step * (delta * data[p] + mu[k] + shift[k]), tau)
@@ -298,7 +299,7 @@ def _fold_scale(w, last, it, bvec, shift, cum, base, s):
 
 @njit(cache=True, error_model="numpy")
 def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
-                     it0, step, lam2, sag):
+                     weights, it0, step, lam2, sag):
     """SAGA (``sag=False``) or SAG (``sag=True``) on smooth linear models, lazy through the
     scaled representation; on exit x holds the iterate at it0 + len(samples), caught up."""
     inv_n = 1.0 / alpha.shape[0]
@@ -323,6 +324,7 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         new = dloss(s * z, y[j], kind)
         delta = new - alpha[j]
         alpha[j] = new
+        wj = weights[j]
         s *= c
         g_step = step / s
         cum[it + 1 - base] = ci + g_step
@@ -334,7 +336,7 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
                 x[k] -= g_step * (gbar[k] + shift[k])
             else:
                 g = gbar[k]
-                x[k] -= g_step * (dk + g + shift[k])
+                x[k] -= g_step * (wj * dk + g + shift[k])
                 gbar[k] = g + dk * inv_n
             last[k] = it + 1
         if s < RESCALE_BELOW:
@@ -345,8 +347,8 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
 
 
 @njit(cache=True, error_model="numpy")
-def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, it0,
-                     step, lam2):
+def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
+                     weights, it0, step, lam2):
     """SVRG inner loop on smooth linear models in the scaled representation."""
     c = 1.0 - step * lam2
     m = samples.shape[0]
@@ -366,7 +368,7 @@ def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, s
             if lk < it:
                 x[k] -= (mu[k] + shift[k]) * (ci - cum[lk - base])
             z += data[p] * x[k]
-        delta = dloss(s * z, y[j], kind) - snap[j]
+        delta = (dloss(s * z, y[j], kind) - snap[j]) * weights[j]
         s *= c
         g_step = step / s
         cum[it + 1 - base] = ci + g_step

@@ -203,16 +203,21 @@ class LinearModel(Problem):
     def L(self) -> float:
         return self.curvature_max * self._gram_extremes()[0] + self.regularizer.lam2
 
+    def row_sq_norms(self) -> np.ndarray:
+        """||x_i||^2 for every row (computed once): L_i = sup(loss'') ||x_i||^2 + lam2."""
+        sq = getattr(self, "_row_sq", None)
+        if sq is None:
+            if self.sparse:
+                sq = np.asarray(self.X.multiply(self.X).sum(axis=1), dtype=np.float64).ravel()
+            else:
+                sq = np.einsum("ij,ij->i", self.X, self.X, dtype=np.float64)
+            sq.setflags(write=False)
+            self._row_sq = sq
+        return sq
+
     @property
     def L_max(self) -> float:
-        sq_max = getattr(self, "_row_sq_max", None)
-        if sq_max is None:
-            if self.sparse:
-                sq = np.asarray(self.X.multiply(self.X).sum(axis=1)).ravel()
-            else:
-                sq = np.einsum("ij,ij->i", self.X, self.X)
-            sq_max = self._row_sq_max = float(sq.max())
-        return self.curvature_max * sq_max + self.regularizer.lam2
+        return self.curvature_max * float(self.row_sq_norms().max()) + self.regularizer.lam2
 
     @property
     def mu(self) -> float:
@@ -249,6 +254,10 @@ class LinearModel(Problem):
             hessp=p.hessp, method="trust-ncg",
             options={"gtol": 1e-13, "maxiter": 500})
         x = res.x
+        if p.dim <= _DENSE_GRAM_LIMIT and np.all(np.isfinite(x)):
+            # Newton polish with the explicit Hessian (trust-ncg stops at its own rounding)
+            every = np.arange(p.dim)
+            x = _newton_on_support(p, x, every, np.zeros(p.dim), 0.0)
         if not np.all(np.isfinite(x)) or np.linalg.norm(p.grad(x)) > 1e-6:
             raise SolutionError(
                 f"{self!r}: no minimizer found (gradient norm {np.linalg.norm(p.grad(x)):.1e} "
