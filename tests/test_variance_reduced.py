@@ -267,3 +267,19 @@ def _one_step_displacements_weighted(cls, problem, monkeypatch):
         state = method.advance(state, 1)
         out.append((x - state.x) / step)
     return x, problem.grad(x), np.array(out)
+
+
+def test_alias_table_encodes_the_probabilities_exactly():
+    from descentlab.methods._sampling import alias_draw, alias_table
+
+    rng = np.random.default_rng(0)
+    p = rng.random(60) ** 4
+    p /= p.sum()
+    prob, alias = alias_table(p)
+    implied = prob / p.size
+    np.add.at(implied, alias, (1 - prob) / p.size)
+    np.testing.assert_allclose(implied, p, rtol=0, atol=1e-15)
+    draws = alias_draw(np.random.default_rng(1), prob, alias, 400_000)
+    freq = np.bincount(draws, minlength=p.size) / draws.size
+    se = np.sqrt(p * (1 - p) / draws.size)
+    assert np.all(np.abs(freq - p) < 5 * se + 1e-12)

@@ -59,6 +59,7 @@ from ..problems.base import Problem
 from ..problems.linear import LinearModel
 from ..problems.proximal_term import ProximalTerm
 from . import _linear_kernels as K
+from ._sampling import alias_draw, alias_table
 from .base import Method, State
 
 
@@ -131,6 +132,8 @@ class _VRMethod(Method):
         state.params["probs"] = probs
         state.params["weights"] = np.ones(problem.n) if probs is None \
             else 1.0 / (problem.n * probs)
+        if probs is not None:
+            state.params["alias"] = alias_table(probs)
         if view is not None:
             state.params.update(view=view, last=np.zeros(problem.dim, dtype=np.int64))
         return state, view
@@ -153,7 +156,7 @@ class _VRMethod(Method):
         probs = state.params["probs"]
         if probs is None:
             return _draw(state.params["rng"], state.problem.n, k)
-        return state.params["rng"].choice(state.problem.n, size=k, p=probs)
+        return alias_draw(state.params["rng"], *state.params["alias"], k)
 
     def _init_memory(self, problem, x0, rng, default_step) -> State:
         """State of SAG/SAGA: the memory of every component gradient at x0 (n calls)."""
