@@ -115,6 +115,13 @@ def a1a():
     return problem
 
 
+@pytest.fixture(scope="module")
+def mushrooms():
+    problem = Logistic.from_libsvm("mushrooms", reg="l2", lam=1e-2)
+    problem.solution()
+    return problem
+
+
 # ---------------------------------------------------------------------------------------
 # unbiasedness of the estimators (statistical, fixed seeds)
 
@@ -596,8 +603,17 @@ def test_convergence_on_l2_logistic_a1a(a1a, method, epochs, bound):
     assert trace.final("rel_subopt") >= -1e-12
 
 
+@pytest.mark.parametrize(("method", "epochs", "bound"), [
+    (SGD(batch_size=16, averaging=True, average_start=5.0), 60, LOOSE),
+    (Adam(lr=1e-2, batch_size=16, schedule="step-decay", decay_every=10.0), 80, LOOSE),
+], ids=str)
+def test_convergence_on_l2_logistic_mushrooms(mushrooms, method, epochs, bound):
+    trace = descentlab.run(mushrooms, method, budget_epochs=epochs, seed=0)
+    assert 0 <= trace.final("rel_subopt") <= bound
+
+
 @pytest.mark.parametrize("method", [SpiderBoost(), Katyusha()], ids=str)
-@pytest.mark.parametrize("problem_name", ["ls", "a1a"])
+@pytest.mark.parametrize("problem_name", ["ls", "a1a", "mushrooms"])
 def test_variance_reduction_reaches_1e8(request, method, problem_name):
     problem = request.getfixturevalue(problem_name)
     trace = descentlab.run(problem, method, tol=TIGHT, budget_epochs=400, seed=0)
