@@ -9,7 +9,7 @@ figures it lists; OUT may also hold one subdirectory per experiment, as written 
   the claims table (expected, measured, PASS/FAIL), the configuration, the timings and
   sweep counts, and the provenance (versions, git commit, machine).
 
-The file needs no network and no JavaScript: the CSS is inline, the figures are PNG data
+The file needs no network and no JavaScript: the CSS is inline, the figures are PNG (or GIF) data
 URIs, and there is no external reference at all (even the favicon is an empty data URI).
 """
 
@@ -140,9 +140,12 @@ def _verdict(passed: bool, tag: str = "td") -> str:
     return f'<{tag} class="{css}">{word}</{tag}>'
 
 
-def _png_size(data: bytes) -> tuple[int, int] | None:
+def _image_size(data: bytes) -> tuple[str, int, int] | None:
+    """(mime type, width, height) of a PNG or GIF file, None for anything else."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
+        return ("image/png", *struct.unpack(">II", data[16:24]))
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return ("image/gif", *struct.unpack("<HH", data[6:10]))
     return None
 
 
@@ -151,11 +154,12 @@ def _figure(path: Path, name: str) -> str:
     if not path.is_file():
         return f'<p class="missing">figure {_e(path.name)} is missing from {_e(path.parent)}</p>'
     data = path.read_bytes()
-    size = _png_size(data)
-    if size is None:
-        return f'<p class="missing">figure {_e(path.name)} is not a PNG file</p>'
-    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return (f'<figure><img src="{uri}" width="{size[0]}" height="{size[1]}" '
+    info = _image_size(data)
+    if info is None:
+        return f'<p class="missing">figure {_e(path.name)} is not a PNG or GIF file</p>'
+    mime, width, height = info
+    uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return (f'<figure><img src="{uri}" width="{width}" height="{height}" '
             f'alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption></figure>')
 
 

@@ -80,13 +80,14 @@ def reproduce(name: str, preset: str = "quick", out=None, executor: Executor | N
                 path = out / f"{name}-{key}.png"
                 fig.savefig(path, dpi=120)
                 rep.files.append(path)
+            rep.files.extend(Path(f) for f in exp.extra_files(results, config, out))
             checks = {"experiment": name, "title": exp.title, "source": exp.source,
                       "description": exp.description, "preset": preset,
                       "version": str(exp.version),
                       "config": dataclasses.asdict(config), "passed": rep.passed,
                       "claims": [c.to_dict() for c in claims], "timings": rep.timings,
                       "sweep": summary,
-                      "figures": [p.name for p in rep.files if p.suffix == ".png"],
+                      "figures": [p.name for p in rep.files if p.suffix in (".png", ".gif")],
                       "environment": environment()}
             (out / "checks.json").write_text(json.dumps(checks, indent=2, default=str))
             rep.files.append(out / "checks.json")

@@ -9,7 +9,8 @@ An experiment reproduces one result of a seed document. It is a subclass of
 * ``run_task(task) -> DataFrame``: one task (a pure function of the dict);
 * ``run(config, executor) -> DataFrame``: maps ``run_task`` over the tasks;
 * ``plot(results, config) -> dict[name, Figure]`` and
-  ``check(results, config) -> list[Claim]``: the figures and the claims of the source.
+  ``check(results, config) -> list[Claim]``: the figures and the claims of the source;
+* optionally ``extra_files(results, config, out_dir) -> list[Path]`` (animations, ...).
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class Experiment(ABC):
     @abstractmethod
     def check(self, results: pd.DataFrame, config) -> list[Claim]:
         """The claims of the source, measured on ``results``."""
+
+    def extra_files(self, results: pd.DataFrame, config, out_dir) -> list:
+        """Files other than the figures (e.g. an animated GIF) written into ``out_dir``;
+        PNG and GIF files among them are shown in the report. Default: none."""
+        return []
 
 
 def _coerce_overrides(base, overrides: dict, experiment: str) -> dict:

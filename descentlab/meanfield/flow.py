@@ -1,0 +1,190 @@
+"""Gradient flows of the particles: Cartesian (Eq. 3.4) and polar (Eq. 4.1) of seed 002.
+
+Cartesian flow, w_j = (a_j, b_j):   dw_j/dt = -grad J(w_j | mu) = -m grad_{w_j} G(W).
+
+Polar flow, for a 2-homogeneous particle term (ReLU): w_j = r_j eta_j, |eta_j| = 1,
+
+    dr_j/dt   = -2 r_j J(eta_j | nu),
+    deta_j/dt = -(I - eta_j eta_j^T) grad J(eta_j | nu),      nu = (1/m) sum_j r_j^2 delta_eta_j,
+
+which is the same trajectory (section 4.2): grad J(. | nu) is 1-homogeneous and
+J(eta) = eta . grad J(eta) / 2 (Euler), so with V_j = grad J(w_j) the particle velocity,
+grad J(eta_j) = V_j / r_j and dr_j/dt = -eta_j . V_j (a particle with r_j = 0 stays at 0).
+
+Both integrate either with explicit Euler steps of size ``dt`` ("euler", the small-step
+gradient descent of Eq. 3.3 with gamma = dt) or with scipy's ``solve_ivp`` ("solve_ivp",
+adaptive Runge-Kutta, tolerances ``rtol``/``atol``). The risk is a full-batch
+``FixedSample`` (empirical) or ``PopulationRisk`` (exact, smooth in the particles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .._validation import check_choice, check_positive
+from ..errors import DescentlabError
+from .dynamics import batch_velocity
+from .particles import ParticleBatch
+
+METHODS = ("euler", "solve_ivp")
+
+
+@dataclass
+class FlowResult:
+    """times (T,); particles a (T, S, M), b (T, S, M, D); risk (T, S, R) at those times."""
+
+    times: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    risk: np.ndarray
+
+    def batch_at(self, k: int, like: ParticleBatch) -> ParticleBatch:
+        return ParticleBatch(like.widths, self.a[k], self.b[k], like.alpha, like.activation)
+
+
+def _times(t_end: float, t_eval) -> np.ndarray:
+    t_end = check_positive("t_end", t_end)
+    times = np.array([0.0, t_end]) if t_eval is None else np.asarray(t_eval, dtype=float)
+    if times.ndim != 1 or times.size == 0 or np.any(np.diff(times) < 0) or times[0] < 0 \
+            or times[-1] > t_end * (1 + 1e-12):
+        raise DescentlabError(f"t_eval: expected increasing times in [0, {t_end}]")
+    return times
+
+
+def _risk(batch: ParticleBatch, data, a, b) -> np.ndarray:
+    return batch_velocity(batch, data, a, b)[2]
+
+
+def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
+                  dt: float = 1e-2, t_eval=None, rtol: float = 1e-10, atol: float = 1e-12,
+                  solver: str = "DOP853") -> FlowResult:
+    """Integrate dw_j/dt = -grad J(w_j | mu) for every network of ``batch`` up to ``t_end``.
+
+    Returns the particles at the times ``t_eval`` (default: 0 and t_end). With
+    ``method="euler"`` the times are rounded to multiples of ``dt``.
+    """
+    check_choice("method", method, METHODS)
+    times = _times(t_end, t_eval)
+    shape_a, shape_b = batch.a.shape, batch.b.shape
+    if method == "euler":
+        dt = check_positive("dt", dt)
+        a, b = batch.a.copy(), batch.b.copy()
+        out_a, out_b, risks = [], [], []
+        k_done = 0
+        for t in times:
+            k = int(round(t / dt))
+            for _ in range(k - k_done):
+                va, vb, _ = batch_velocity(batch, data, a, b)
+                a -= dt * va
+                b -= dt * vb
+            k_done = max(k, k_done)
+            out_a.append(a.copy())
+            out_b.append(b.copy())
+            risks.append(_risk(batch, data, a, b))
+        return FlowResult(times, np.stack(out_a), np.stack(out_b), np.stack(risks))
+
+    na = batch.a.size
+
+    def rhs(_t, w):
+        a, b = w[:na].reshape(shape_a), w[na:].reshape(shape_b)
+        va, vb, _ = batch_velocity(batch, data, a, b)
+        return -np.concatenate([va.ravel(), vb.ravel()])
+
+    w0 = np.concatenate([batch.a.ravel(), batch.b.ravel()])
+    sol = solve_ivp(rhs, (0.0, float(times[-1])), w0, method=solver, t_eval=times,
+                    rtol=rtol, atol=atol)
+    if not sol.success:
+        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
+                              f"method='euler'")
+    a = sol.y[:na].T.reshape((-1,) + shape_a)
+    b = sol.y[na:].T.reshape((-1,) + shape_b)
+    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
+                                             for k in range(len(sol.t))]))
+
+
+def to_polar(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """r = |(a, b)| and eta = (a, b)/r per particle (eta = e_1 where r = 0)."""
+    w = np.concatenate([a[..., None], b], axis=-1)
+    r = np.linalg.norm(w, axis=-1)
+    eta = np.where(r[..., None] > 0, w / np.where(r > 0, r, 1.0)[..., None], 0.0)
+    eta[..., 0] = np.where(r > 0, eta[..., 0], 1.0)
+    return r, eta
+
+
+def from_polar(r: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = r[..., None] * eta
+    return w[..., 0], w[..., 1:]
+
+
+def polar_velocity(batch: ParticleBatch, data, r: np.ndarray, eta: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dr/dt, deta/dt, risk) of Eq. (4.1) at (r, eta)."""
+    a, b = from_polar(r, eta)
+    va, vb, risk = batch_velocity(batch, data, a, b)
+    V = np.concatenate([va[..., None], vb], axis=-1)
+    alive = r > 0
+    g = np.where(alive[..., None], V / np.where(alive, r, 1.0)[..., None], 0.0)  # grad J(eta)
+    J = 0.5 * np.sum(eta * g, axis=-1)                                          # J(eta)
+    dr = -2.0 * r * J
+    deta = -(g - np.sum(eta * g, axis=-1)[..., None] * eta)
+    return dr, deta, risk
+
+
+def polar_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
+               dt: float = 1e-2, t_eval=None, rtol: float = 1e-10, atol: float = 1e-12,
+               solver: str = "DOP853") -> FlowResult:
+    """Integrate Eq. (4.1) in (r, eta) and return the particles w = r eta at ``t_eval``.
+
+    Needs a 2-homogeneous particle term (``batch.activation == "relu"``). Euler steps
+    renormalise eta onto the sphere after each step (a retraction; the continuous flow
+    keeps |eta| = 1).
+    """
+    if batch.act.degree != 1:
+        raise DescentlabError(f"activation: the polar form (Eq. 4.1) needs a 2-homogeneous "
+                              f"model (relu), got {batch.activation!r}")
+    check_choice("method", method, METHODS)
+    times = _times(t_end, t_eval)
+    r0, eta0 = to_polar(batch.a, batch.b)
+    if method == "euler":
+        dt = check_positive("dt", dt)
+        r, eta = r0.copy(), eta0.copy()
+        out_a, out_b, risks = [], [], []
+        k_done = 0
+        for t in times:
+            k = int(round(t / dt))
+            for _ in range(k - k_done):
+                dr, deta, _ = polar_velocity(batch, data, r, eta)
+                r = r + dt * dr
+                eta = eta + dt * deta
+                eta /= np.linalg.norm(eta, axis=-1, keepdims=True)
+            k_done = max(k, k_done)
+            a, b = from_polar(r, eta)
+            out_a.append(a)
+            out_b.append(b)
+            risks.append(_risk(batch, data, a, b))
+        return FlowResult(times, np.stack(out_a), np.stack(out_b), np.stack(risks))
+
+    nr, shape_r, shape_eta = r0.size, r0.shape, eta0.shape
+
+    def rhs(_t, w):
+        dr, deta, _ = polar_velocity(batch, data, w[:nr].reshape(shape_r),
+                                     w[nr:].reshape(shape_eta))
+        return np.concatenate([dr.ravel(), deta.ravel()])
+
+    sol = solve_ivp(rhs, (0.0, float(times[-1])), np.concatenate([r0.ravel(), eta0.ravel()]),
+                    method=solver, t_eval=times, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
+                              f"method='euler'")
+    r = sol.y[:nr].T.reshape((-1,) + shape_r)
+    eta = sol.y[nr:].T.reshape((-1,) + shape_eta)
+    a, b = from_polar(r, eta)
+    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
+                                             for k in range(len(sol.t))]))
+
+
+__all__ = ["FlowResult", "from_polar", "gradient_flow", "polar_flow", "polar_velocity",
+           "to_polar"]
