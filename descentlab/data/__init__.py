@@ -1,5 +1,6 @@
-"""Data: LIBSVM loaders and label helpers (generators come with the experiments)."""
+"""Data: LIBSVM loaders, label helpers, and synthetic designs with a chosen spectrum."""
 
+from . import synthetic
 from .libsvm import (
     KNOWN_DATASETS,
     binarize_labels,
@@ -8,4 +9,5 @@ from .libsvm import (
     resolve_dataset,
 )
 
-__all__ = ["KNOWN_DATASETS", "binarize_labels", "data_dirs", "load_libsvm", "resolve_dataset"]
+__all__ = ["KNOWN_DATASETS", "binarize_labels", "data_dirs", "load_libsvm", "resolve_dataset",
+           "synthetic"]

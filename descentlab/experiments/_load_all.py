@@ -1,3 +1,9 @@
 """Imports every experiment module so that each registers itself."""
 
-from . import quadratic_rates  # noqa: F401
+from . import (  # noqa: F401
+    complexity,
+    pl_example,
+    quadratic_rates,
+    rates,
+    semilocal_pl,
+)

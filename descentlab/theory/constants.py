@@ -221,7 +221,7 @@ def _points(problem: Problem, points) -> np.ndarray:
 def _exact_kind(problem: Problem) -> str | None:
     if isinstance(problem, Quadratic):
         return "quadratic"
-    if isinstance(problem, LinearModel) and not problem.nonsmooth:
+    if isinstance(problem, LinearModel):  # L and mu of the smooth part g (+ lam2)
         return "linear"
     return None
 
