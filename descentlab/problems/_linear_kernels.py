@@ -26,7 +26,13 @@ def dloss(z, y, kind):
 
 @njit(cache=True, error_model="numpy")
 def batch_grad_csr(indptr, indices, data, y, kind, x, idx, out):
-    """out = (1/|idx|) sum_{i in idx} phi_i'(a_i . x) a_i  (the data part only)."""
+    """out = (1/|idx|) sum_{i in idx} phi_i'(a_i . x) a_i  (the data part only).
+
+    Returns False, leaving ``out`` undefined, when an index lies outside [0, n)."""
+    n = indptr.shape[0] - 1
+    for t in range(idx.shape[0]):
+        if idx[t] < 0 or idx[t] >= n:
+            return False
     out[:] = 0.0
     inv_b = 1.0 / idx.shape[0]
     for t in range(idx.shape[0]):
@@ -37,6 +43,7 @@ def batch_grad_csr(indptr, indices, data, y, kind, x, idx, out):
         g = dloss(z, y[i], kind) * inv_b
         for p in range(indptr[i], indptr[i + 1]):
             out[indices[p]] += g * data[p]
+    return True
 
 
 def csr_arrays(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

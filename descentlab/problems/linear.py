@@ -38,16 +38,21 @@ SOLUTION_TOL = 1e-10
 _DENSE_GRAM_LIMIT = 4000
 
 
-def _check_indices(idx, n: int) -> np.ndarray:
+def _check_indices(idx, n: int, *, check_range: bool = True) -> np.ndarray:
     """A non-empty 1-D integer array of sample indices in [0, n)."""
     idx = np.asarray(idx)
     if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
         raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample indices, "
                               f"got {idx.dtype} array of shape {idx.shape}")
-    lo, hi = int(idx.min()), int(idx.max())
-    if lo < 0 or hi >= n:
-        raise DescentlabError(f"idx: expected indices in [0, {n}), got values in [{lo}, {hi}]")
+    if check_range:
+        _index_range_error(idx, n, only_if_bad=True)
     return idx
+
+
+def _index_range_error(idx: np.ndarray, n: int, only_if_bad: bool = False) -> None:
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < 0 or hi >= n or not only_if_bad:
+        raise DescentlabError(f"idx: expected indices in [0, {n}), got values in [{lo}, {hi}]")
 
 
 class LinearModel(Problem):
@@ -136,11 +141,13 @@ class LinearModel(Problem):
         return g
 
     def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
-        idx = _check_indices(idx, self.n)
+        idx = _check_indices(idx, self.n, check_range=not self.sparse)
         if self.sparse:  # gather the rows in compiled code (scipy's row slicing is slow)
             indptr, indices, data = self.csr_arrays()
             g = np.empty(self.dim, dtype=np.result_type(self.dtype, x.dtype))
-            _kernels.batch_grad_csr(indptr, indices, data, self.y, self._kernel_kind, x, idx, g)
+            if not _kernels.batch_grad_csr(indptr, indices, data, self.y, self._kernel_kind,
+                                           x, idx, g):
+                _index_range_error(idx, self.n)  # the kernel checks the range itself
         else:
             Xb = self.X[idx]
             g = Xb.T @ self._dloss(Xb @ x, self.y[idx])
