@@ -2,6 +2,8 @@
 
 from . import (  # noqa: F401
     complexity,
+    icm_fig2,
+    icm_fig3,
     pl_example,
     quadratic_rates,
     rates,

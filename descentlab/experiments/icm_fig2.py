@@ -13,13 +13,17 @@ animated GIF of the flow.
 
 Seeds. The published notebook selected both of its seeds: the teacher "looking for a
 case where the global minimizers are aligned with the teacher (this is not systematic)"
-and the students "looking for an example where m = 5 does not converge globally". We did
-the same with our generators and say so: ``teacher_seed = 2`` is the first of 0..7 whose
-m = 100 student ends aligned with the teacher's neurons (for the others the risk also
-vanishes but part of the teacher is represented by other combinations of neurons, e.g.
-relu(u.x) - relu(-u.x) = u.x), and ``seed = 8`` the first student seed of 1..8 for which
-m = 5 stops in a bad stationary point. Every width shares the teacher and the stream of
-fresh batches; a task is one width.
+and the students "looking for an example where m = 5 does not converge globally". We
+did the same with our generators, and say so. ``teacher_seed = 2`` is the first of
+0, 1, 2 whose m = 100 student ends aligned with the teacher (at least half of every
+teacher neuron's weight within 5 degrees); with teachers 0 and 1 the risk vanishes as
+well (5.6e-9 and 5.5e-6) but part of the teacher is represented by other combinations
+of neurons (e.g. relu(u.x) - relu(-u.x) = u.x), which the global optimum allows.
+``seed = 9`` is a student seed (of 0..11) whose m = 5 run stops at a bad stationary
+point (risk 0.22, two particles sharing one teacher neuron); seed 2 also fails (all
+five particles die), seeds 7, 10, 11 end at risk 5.6e-4 with two teacher neurons
+missed, the others converge. Every width shares the teacher and the stream of fresh
+batches; a task is one width.
 
 Claims (m >= 100; Theorems 2-3: many particles reach the global optimum): the final
 population risk, computed exactly in closed form, is below 10^-3; every teacher neuron
@@ -55,7 +59,7 @@ from .registry import register
 D = 2
 MIN_CHECKED_WIDTH = 100
 MIN_ALIGNED_WEIGHT = 0.5
-GIF_FRAMES = 60
+GIF_FRAMES = 48
 RISK_CURVE_POINTS = 60
 
 
@@ -67,7 +71,7 @@ class Config:
     batch_size: int = 100
     lr: float = 0.002
     teacher_seed: int = 2
-    seed: int = 8
+    seed: int = 9
     snapshots: int = 300
     angle_deg: float = 5.0
     threshold: float = 1e-3
@@ -143,7 +147,7 @@ class IcmFig2(Experiment):
     Config = Config
     presets = {"quick": Config(widths=(5, 20, 100), steps=30_000, snapshots=120),
                "paper": Config()}
-    version = "1"
+    version = "2"
 
     def tasks(self, config):
         return [{"m": int(m), "m0": config.m0, "steps": config.steps,
@@ -176,7 +180,8 @@ class IcmFig2(Experiment):
             if m < MIN_CHECKED_WIDTH:
                 claims.append(Claim(
                     f"m={m}: reported, not checked",
-                    "no claim (the paper shows that m = 5 can stop in a bad stationary point)",
+                    f"no claim below m = {MIN_CHECKED_WIDTH} (the paper shows m = 5 stopping "
+                    "at a bad stationary point and m = 20 reaching the optimum)",
                     f"population risk {r['risk']:.2e} after {r['step']:,} steps; aligned "
                     f"weights {weights}", True))
                 continue
@@ -194,8 +199,9 @@ class IcmFig2(Experiment):
     def plot(self, results, config):
         teacher = draw_teacher(config.m0, config.teacher_seed)
         widths = sorted(int(m) for m in results["m"].unique())
-        fig, axes = plt.subplots(1, len(widths), figsize=(3.4 * len(widths), 3.6),
-                                 squeeze=False, constrained_layout=True)
+        fig, axes = plt.subplots(1, len(widths), figsize=(3.4 * len(widths), 3.8),
+                                 squeeze=False)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, wspace=0.04)
         risk_fig, ax_r = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
         for ax, m in zip(axes[0], widths, strict=True):
             steps, a, b = trajectories(results, m)
@@ -227,7 +233,7 @@ def write_animation(results: pd.DataFrame, config, path, frames: int = GIF_FRAME
         b_frames.append(b[pick])
         steps = s[pick]
     return animate(a_frames, b_frames, steps, path, teacher=teacher,
-                   titles=[f"m = {m}" for m in widths])
+                   titles=[f"m = {m}" for m in widths], dpi=72)
 
 
 __all__ = ["Config", "IcmFig2", "aligned_weights", "run_width", "snapshot_steps",

@@ -42,7 +42,9 @@ class FreshSamples:
 
     ``data``: one TeacherStudentData (or a Teacher) per stream (or one for all);
     ``rngs``: one Generator per stream. ``next()`` returns X of shape (S, n, D) and y of
-    shape (S, n).
+    shape (S, n), views into a buffer that the next chunk overwrites (copy them to keep
+    them). Regression noise, if any, comes from a child of each stream's Generator
+    (``rng.spawn``), so that the inputs are the same with and without noise.
     """
 
     def __init__(self, data, rngs: Sequence[np.random.Generator], batch_size: int, *,

@@ -14,7 +14,15 @@ grad J(eta_j) = V_j / r_j and dr_j/dt = -eta_j . V_j (a particle with r_j = 0 st
 Both integrate either with explicit Euler steps of size ``dt`` ("euler", the small-step
 gradient descent of Eq. 3.3 with gamma = dt) or with scipy's ``solve_ivp`` ("solve_ivp",
 adaptive Runge-Kutta, tolerances ``rtol``/``atol``). The risk is a full-batch
-``FixedSample`` (empirical) or ``PopulationRisk`` (exact, smooth in the particles).
+``FixedSample`` (empirical) or ``PopulationRisk`` (exact, smooth in the particles away
+from b_j = 0).
+
+ReLU's vector field is not smooth at b_j = 0 and there it does not vanish: a particle
+with |a_j| > |b_j| can reach b_j = 0 in finite time (|a_j|^2 - |b_j|^2 is conserved by the
+flow), after which it chatters around 0 and an adaptive solver takes ever smaller steps.
+Balanced starts (|a_j| = |b_j|, the default +-1 / unit-sphere initialisation) only
+approach 0 asymptotically. ``solve_ivp`` runs stop with a DescentlabError after
+``max_evals`` evaluations of the vector field instead of stalling.
 """
 
 from __future__ import annotations
@@ -30,6 +38,23 @@ from .dynamics import batch_velocity
 from .particles import ParticleBatch
 
 METHODS = ("euler", "solve_ivp")
+MAX_EVALS = 200_000
+
+
+def _counted(rhs, max_evals: int):
+    """``rhs`` that raises once it has been evaluated ``max_evals`` times."""
+    count = [0]
+
+    def wrapped(t, w):
+        count[0] += 1
+        if count[0] > max_evals:
+            raise DescentlabError(
+                f"max_evals: solve_ivp evaluated the vector field {max_evals} times and "
+                f"reached t = {t:.4g} only; a particle may have reached b_j = 0 (see "
+                f"descentlab.meanfield.flow), use method='euler' or a balanced start")
+        return rhs(t, w)
+
+    return wrapped
 
 
 @dataclass
@@ -60,7 +85,7 @@ def _risk(batch: ParticleBatch, data, a, b) -> np.ndarray:
 
 def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
                   dt: float = 1e-2, t_eval=None, rtol: float = 1e-10, atol: float = 1e-12,
-                  solver: str = "DOP853") -> FlowResult:
+                  solver: str = "DOP853", max_evals: int = MAX_EVALS) -> FlowResult:
     """Integrate dw_j/dt = -grad J(w_j | mu) for every network of ``batch`` up to ``t_end``.
 
     Returns the particles at the times ``t_eval`` (default: 0 and t_end). With
@@ -94,8 +119,8 @@ def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "so
         return -np.concatenate([va.ravel(), vb.ravel()])
 
     w0 = np.concatenate([batch.a.ravel(), batch.b.ravel()])
-    sol = solve_ivp(rhs, (0.0, float(times[-1])), w0, method=solver, t_eval=times,
-                    rtol=rtol, atol=atol)
+    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])), w0, method=solver,
+                    t_eval=times, rtol=rtol, atol=atol)
     if not sol.success:
         raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
                               f"method='euler'")
@@ -135,7 +160,7 @@ def polar_velocity(batch: ParticleBatch, data, r: np.ndarray, eta: np.ndarray
 
 def polar_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
                dt: float = 1e-2, t_eval=None, rtol: float = 1e-10, atol: float = 1e-12,
-               solver: str = "DOP853") -> FlowResult:
+               solver: str = "DOP853", max_evals: int = MAX_EVALS) -> FlowResult:
     """Integrate Eq. (4.1) in (r, eta) and return the particles w = r eta at ``t_eval``.
 
     Needs a 2-homogeneous particle term (``batch.activation == "relu"``). Euler steps
@@ -174,8 +199,9 @@ def polar_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve
                                      w[nr:].reshape(shape_eta))
         return np.concatenate([dr.ravel(), deta.ravel()])
 
-    sol = solve_ivp(rhs, (0.0, float(times[-1])), np.concatenate([r0.ravel(), eta0.ravel()]),
-                    method=solver, t_eval=times, rtol=rtol, atol=atol)
+    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])),
+                    np.concatenate([r0.ravel(), eta0.ravel()]), method=solver, t_eval=times,
+                    rtol=rtol, atol=atol)
     if not sol.success:
         raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
                               f"method='euler'")

@@ -92,7 +92,7 @@ def plot_particles(ax, a_traj: np.ndarray, b_traj: np.ndarray, teacher=None, *,
 
 def animate(a_frames: Sequence[np.ndarray], b_frames: Sequence[np.ndarray],
             steps: Sequence[int], path, *, teacher=None, titles: Sequence[str] | None = None,
-            fps: int = 12, dpi: int = 64, scale: float = RADIAL_SCALE,
+            fps: int = 12, dpi: int = 80, scale: float = RADIAL_SCALE,
             panel_inches: float = 3.2) -> Path:
     """Write a GIF of the flow: one panel per network, one frame per recorded step.
 
@@ -134,8 +134,8 @@ def animate(a_frames: Sequence[np.ndarray], b_frames: Sequence[np.ndarray],
         dots.append(dot)
     for ax in axes[panels:]:
         ax.axis("off")
-    label = fig.suptitle("", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    label = fig.text(0.5, 0.015, "", ha="center", fontsize=9)
 
     def draw(k):
         for p in range(panels):

@@ -4,6 +4,7 @@ from .base import Problem
 from .linear import LeastSquares, LinearModel, Logistic
 from .regularizers import Regularizer
 from .toy import PLExample, Quadratic, ScalarNetwork
+from .twolayer import Teacher, TeacherStudentData, TwoLayerProblem
 
 __all__ = ["LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem", "Quadratic",
-           "Regularizer", "ScalarNetwork"]
+           "Regularizer", "ScalarNetwork", "Teacher", "TeacherStudentData", "TwoLayerProblem"]

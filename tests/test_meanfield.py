@@ -1,0 +1,341 @@
+"""Batched mean-field dynamics (descentlab.meanfield): steps, flows, layout, pictures.
+
+Independent references: a direct transcription of the published update, the NumPy
+gradients of ``TwoLayerProblem`` (and ``descentlab.run``), networks trained alone, the
+closed-form population velocity of one network, and scipy's solve_ivp for the flows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from descentlab import DescentlabError, DivergenceError, run
+from descentlab.meanfield import (
+    FixedSample,
+    FreshSamples,
+    ParticleBatch,
+    ParticleSGD,
+    PopulationRisk,
+    _kernels,
+    animate,
+    batch_velocity,
+    gradient_flow,
+    particle_positions,
+    polar_flow,
+    published_sgd,
+    seeded,
+    train,
+)
+from descentlab.methods import GD
+from descentlab.problems.twolayer import (
+    Teacher,
+    TeacherStudentData,
+    TwoLayerProblem,
+    population_velocity,
+)
+
+
+def _teacher(m0=3, d=4, seed=0):
+    return Teacher.draw(m0, d, np.random.default_rng(seed))
+
+
+def _published_transcription(A, B, batches, lr):
+    """The issue's formulas, f(x) = sum_j A_j relu(B_j . x), written out directly."""
+    m = A.size
+    for X, Y in batches:
+        H = np.maximum(X @ B.T, 0.0)                        # (n, m)
+        R = H @ A - Y                                        # f - y
+        A = A - (lr / m) * (H * R[:, None]).mean(axis=0)     # mean over the batch
+        B = B - m * lr * np.einsum("i,ij,ik->jk", R, (H > 0) * A, X)  # SUM, updated A
+    return A, B
+
+
+def test_published_step_matches_a_direct_transcription():
+    d, bs, lr, steps, widths = 4, 7, 0.03, 5, (1, 3, 6)
+    teacher = _teacher(d=d)
+    batch = ParticleBatch.init(widths, d, lambda s, r: seeded(5, s, r))
+    res = train(batch, FreshSamples(teacher, [seeded(6)], bs), published_sgd(lr, bs), steps)
+    rng = seeded(6)
+    batches = []
+    for _ in range(steps):
+        X = rng.standard_normal((bs, d))
+        batches.append((X, teacher(X)))
+    for r, m in enumerate(widths):
+        a0, b0 = batch.network(0, r)
+        A, B = _published_transcription(a0 / m, b0, batches, lr)
+        a1, b1 = res.batch.network(0, r)
+        np.testing.assert_allclose(a1 / m, A, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(b1, B, rtol=1e-13, atol=1e-15)
+    # the sequential order matters: the simultaneous update is a different step
+    other = train(batch, FreshSamples(teacher, [seeded(6)], bs),
+                  ParticleSGD(lr, lr_b_scale=bs, order="simultaneous"), steps)
+    assert not np.allclose(other.batch.b, res.batch.b, rtol=1e-10, atol=0)
+
+
+def test_fresh_batches_are_the_generator_stream_whatever_the_chunk():
+    teacher = _teacher()
+    ref = seeded(1)
+    for chunk in (1, 3, 10):
+        data = FreshSamples(teacher, [seeded(1)], 5, chunk=chunk)
+        rng = seeded(1)
+        for _ in range(7):
+            X, y = data.next()
+            expect = rng.standard_normal((5, 4))
+            assert np.array_equal(X[0], expect)
+            assert np.array_equal(y[0], teacher(expect))
+    assert ref.standard_normal() == seeded(1).standard_normal()
+    two = FreshSamples([teacher, _teacher(seed=1)], [seeded(1), seeded(2)], 5)
+    X, _ = two.next()
+    assert np.array_equal(X[1], seeded(2).standard_normal((5, 4)))
+
+
+def test_a_network_in_a_batch_equals_the_network_trained_alone():
+    d, widths, teacher = 3, (2, 5, 9), _teacher(d=3)
+    def init(s, r):
+        return seeded(11, s, widths[r])
+    batch = ParticleBatch.init(widths, d, init)
+    dyn = published_sgd(0.02, 20)
+    res = train(batch, FreshSamples(teacher, [seeded(2)], 20), dyn, 300)
+    for r, m in enumerate(widths):
+        alone = ParticleBatch.init((m,), d, lambda s, _r, m=m: seeded(11, s, m))
+        one = train(alone, FreshSamples(teacher, [seeded(2)], 20), dyn, 300)
+        a, b = res.batch.network(0, r)
+        # the same arithmetic in the same order: equal up to BLAS kernel choices
+        np.testing.assert_allclose(one.batch.a[0], a, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(one.batch.b[0], b, rtol=0, atol=1e-12)
+    # stacked streams (two repetitions with their own teachers) equal separate runs
+    t2 = _teacher(d=3, seed=7)
+    stacked = ParticleBatch.init(widths, d, init, streams=2)
+    both = train(stacked, FreshSamples([teacher, t2], [seeded(2), seeded(3)], 20), dyn, 100)
+    for s, (t, rng) in enumerate([(teacher, seeded(2)), (t2, seeded(3))]):
+        single = ParticleBatch(widths, stacked.a[s:s + 1], stacked.b[s:s + 1])
+        sep = train(single, FreshSamples(t, [rng], 20), dyn, 100)
+        np.testing.assert_allclose(both.batch.a[s], sep.batch.a[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(both.batch.b[s], sep.batch.b[0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "softplus"])
+@pytest.mark.parametrize("loss", ["square", "logistic"])
+def test_velocity_matches_the_problem_gradient(activation, loss):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 3))
+    y = rng.standard_normal(30)
+    if loss == "logistic":
+        y = np.where(y >= 0, 1.0, -1.0)
+    batch = ParticleBatch.init((1, 4, 7), 3, lambda s, r: seeded(4, s, r), alpha=2.0,
+                               activation=activation)
+    va, vb, risk = batch_velocity(batch, FixedSample(X, y, loss=loss))
+    for r, m in enumerate(batch.widths):
+        a, b = batch.network(0, r)
+        p = TwoLayerProblem(X, y, m, activation=activation, loss=loss, alpha=2.0,
+                            x0=np.concatenate([a, b.ravel()]))
+        g = m * p.grad(p.default_x0())
+        lo, hi = batch.starts[r], batch.starts[r + 1]
+        np.testing.assert_allclose(va[0, lo:hi], g[:m], rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(vb[0, lo:hi].ravel(), g[m:], rtol=1e-11, atol=1e-14)
+        assert risk[0, r] == pytest.approx(4.0 * p.value(p.default_x0()), rel=1e-12)
+
+
+def test_relu_kernel_equals_the_generic_kernel():
+    rng = np.random.default_rng(0)
+    S, M, n, R = 2, 12, 9, 3
+    starts = np.array([0, 2, 7, 12])
+    ZT, y = rng.standard_normal((S, M, n)), rng.standard_normal((S, n))
+    c = np.repeat(1.0 / np.diff(starts), np.diff(starts))
+    outs = []
+    for kernel in (_kernels.step_pass_relu, _kernels.step_pass):
+        a = rng.standard_normal((S, M)) if not outs else outs[0][0].copy()
+        a0 = a.copy()
+        F, D, Q = np.empty((S, R, n)), np.empty((S, R, n)), np.empty((S, M, n))
+        Lm, GA = np.empty((S, R)), np.empty((S, M))
+        if kernel is _kernels.step_pass:
+            a = outs[0][1].copy()
+            kernel(ZT, y, a, c, starts, 0, 0, 0.1, -0.2, True, F, D, Lm, GA, Q)
+        else:
+            kernel(ZT, y, a, c, starts, 0, 0.1, -0.2, True, F, D, Lm, GA, Q)
+        outs.append((a, a0, F, D, Lm, GA, Q))
+    for x, z in zip(outs[0][:1] + outs[0][2:], outs[1][:1] + outs[1][2:], strict=True):
+        np.testing.assert_array_equal(x, z)
+
+
+def test_gradient_descent_matches_descentlab_run():
+    rng = np.random.default_rng(5)
+    teacher = _teacher(d=3, seed=5)
+    X, y = TeacherStudentData(teacher).sample(50, rng)
+    batch = ParticleBatch.init((8,), 3, lambda s, r: seeded(9))
+    res = train(batch, FixedSample(X, y), ParticleSGD(0.3), 40)
+    p = TwoLayerProblem(X, y, 8, x0=np.concatenate([batch.a[0], batch.b[0].ravel()]))
+    trace_x = run(p, GD(step=p.mean_field_step(0.3)), budget_calls=40 * p.n, n_records=2)
+    theta = p.default_x0()
+    for _ in range(40):
+        theta = theta - p.mean_field_step(0.3) * p.grad(theta)
+    np.testing.assert_allclose(res.batch.a[0], theta[:8], rtol=1e-11)
+    np.testing.assert_allclose(res.batch.b[0].ravel(), theta[8:], rtol=1e-11)
+    assert trace_x.df["value"].iloc[-1] == pytest.approx(p.value(theta), rel=1e-12)
+
+
+def test_single_precision_products_stay_close_to_double():
+    teacher, d = _teacher(m0=3, d=30), 30
+    batch = ParticleBatch.init((4, 12), d, lambda s, r: seeded(1, r))
+    runs = {}
+    for dtype in ("float64", "float32"):
+        data = FreshSamples(teacher, [seeded(2)], 50)
+        runs[dtype] = train(batch, data, published_sgd(0.005, 50), 300, matmul_dtype=dtype)
+        assert runs[dtype].batch.b.dtype == np.float64  # the particles stay in float64
+    gap = np.abs(runs["float32"].batch.b - runs["float64"].batch.b).max()
+    moved = np.abs(runs["float64"].batch.b - batch.b).max()
+    assert 0 < gap < 1e-4 * moved
+
+
+def test_per_layer_learning_rates():
+    teacher, d = _teacher(), 4
+    batch = ParticleBatch.init((3, 5), d, lambda s, r: seeded(1, r))
+    out_only = train(batch, FreshSamples(teacher, [seeded(2)], 10),
+                     ParticleSGD(0.1, lr_b_scale=0.0), 20).batch
+    assert np.array_equal(out_only.b, batch.b) and not np.array_equal(out_only.a, batch.a)
+    in_only = train(batch, FreshSamples(teacher, [seeded(2)], 10),
+                    ParticleSGD(0.1, lr_a_scale=0.0), 20).batch
+    assert np.array_equal(in_only.a, batch.a) and not np.array_equal(in_only.b, batch.b)
+
+
+def test_population_velocity_of_a_batch_matches_each_network():
+    teacher = _teacher(d=3, seed=2)
+    batch = ParticleBatch.init((1, 4, 6), 3, lambda s, r: seeded(8, r), alpha=1.5)
+    va, vb, risk = batch_velocity(batch, PopulationRisk(teacher))
+    for r in range(3):
+        a, b = batch.network(0, r)
+        ra, rb, rr = population_velocity(a, b, teacher, alpha=1.5)
+        lo, hi = batch.starts[r], batch.starts[r + 1]
+        np.testing.assert_allclose(va[0, lo:hi], ra, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(vb[0, lo:hi], rb, rtol=1e-12, atol=1e-14)
+        assert risk[0, r] == pytest.approx(rr * 1.5**2, rel=1e-12)
+
+
+def test_polar_flow_gives_the_cartesian_trajectory():
+    """Eq. (4.1): for a 2-homogeneous model the polar flow is the same trajectory."""
+    teacher = _teacher(m0=2, d=3, seed=4)
+    batch = ParticleBatch.init((3, 5), 3, lambda s, r: seeded(2, r))  # balanced start
+    data = PopulationRisk(teacher)
+    times = np.linspace(0, 3.0, 7)
+    cart = gradient_flow(batch, data, 3.0, t_eval=times, rtol=1e-12, atol=1e-13)
+    polar = polar_flow(batch, data, 3.0, t_eval=times, rtol=1e-12, atol=1e-13)
+    assert np.max(np.abs(cart.a - polar.a)) < 1e-8
+    assert np.max(np.abs(cart.b - polar.b)) < 1e-8
+    assert np.max(np.abs(cart.b[-1] - cart.b[0])) > 0.1  # the particles did move
+    assert np.all(np.diff(cart.risk[:, 0], axis=0) < 0)  # a gradient flow: risk decreases
+    # an unbalanced particle (|a| > |b|) reaches b = 0 in finite time: no silent stall
+    unbalanced = ParticleBatch.init((3, 5), 3, lambda s, r: seeded(2, r), b_init="gaussian",
+                                    a_init="gaussian")
+    with pytest.raises(DescentlabError, match="^max_evals:"):
+        gradient_flow(unbalanced, data, 3.0, rtol=1e-8, atol=1e-9, max_evals=3000)
+    with pytest.raises(DescentlabError, match="^activation:"):
+        polar_flow(ParticleBatch.init((2,), 3, lambda s, r: seeded(1), activation="softplus"),
+                   FixedSample(np.ones((3, 3)), np.ones(3)), 1.0)
+
+
+def test_small_steps_converge_to_the_flow_at_first_order():
+    teacher = _teacher(m0=2, d=3, seed=4)
+    batch = ParticleBatch.init((4,), 3, lambda s, r: seeded(3))
+    data = PopulationRisk(teacher)
+    exact = gradient_flow(batch, data, 1.0, rtol=1e-12, atol=1e-13)
+    errors, polar_gaps = [], []
+    for dt in (0.02, 0.01):
+        euler = gradient_flow(batch, data, 1.0, method="euler", dt=dt)
+        errors.append(np.max(np.abs(euler.b[-1] - exact.b[-1])))
+        pol = polar_flow(batch, data, 1.0, method="euler", dt=dt)
+        polar_gaps.append(np.max(np.abs(pol.b[-1] - euler.b[-1])))
+    assert errors[1] / errors[0] == pytest.approx(0.5, rel=0.1)       # O(dt)
+    assert polar_gaps[1] / polar_gaps[0] == pytest.approx(0.5, rel=0.2)
+
+
+def test_two_seeds_at_large_width_give_close_risk_curves():
+    """Mean-field limit (Theorem 1): with many particles the risk curve no longer depends
+    on the initial draw; with few it does. Six seeds per width, full-batch GD; the spread
+    of R(t) across seeds shrinks like 1/sqrt(m) (a factor 10 from m = 20 to 2000)."""
+    teacher = _teacher(m0=3, d=3, seed=1)
+    X, y = TeacherStudentData(teacher).sample(300, np.random.default_rng(0))
+    data = FixedSample(X, y)
+    steps = np.arange(0, 101, 5)
+    spread, gap = {}, {}
+    for m in (20, 2000):
+        batch = ParticleBatch.init((m,) * 6, 3, lambda s, r: seeded(100 + r))  # six seeds
+        with threadpool_limits(limits=1):
+            res = train(batch, data, ParticleSGD(0.2), 100, record_at=steps, test=data)
+        curves = res.test_risk[:, 0, :]  # (T, 6)
+        assert np.all(curves[-1] < 0.01 * curves[0])  # every network learns
+        scale = curves[0].mean()
+        spread[m] = np.max(curves.std(axis=1, ddof=1)) / scale
+        gap[m] = np.max(np.ptp(curves, axis=1)) / scale  # worst pair of seeds
+    assert gap[2000] < 0.06 < gap[20]
+    assert spread[2000] < spread[20] / 4
+
+
+def test_divergence_names_the_step_size():
+    batch = ParticleBatch.init((3,), 4, lambda s, r: seeded(1))
+    with pytest.raises(DivergenceError, match="'lr'"):
+        train(batch, FreshSamples(_teacher(), [seeded(2)], 10), ParticleSGD(1e6), 50,
+              record_at=[50])
+
+
+def test_records_and_snapshots():
+    batch = ParticleBatch.init((2, 3), 4, lambda s, r: seeded(1, r))
+    data = FreshSamples(_teacher(), [seeded(2)], 10)
+    test = data.test_set(50, [seeded(3)])
+    res = train(batch, data, ParticleSGD(0.1), 20, record_at=[0, 5, 20], test=test,
+                snapshot_at=[0, 20])
+    assert list(res.record_steps) == [0, 5, 20]
+    assert res.test_risk.shape == (3, 1, 2) and np.isnan(res.batch_loss[0]).all()
+    assert np.array_equal(res.snapshots_a[0], batch.a)
+    assert np.array_equal(res.snapshots_b[-1], res.batch.b)
+    h = res.batch.predict(test.X)
+    np.testing.assert_allclose(res.test_risk[-1, 0], 0.5 * np.mean((h[0] - test.y[0][:, None])
+                                                                  ** 2, axis=0), rtol=1e-12)
+
+
+def test_particle_positions_and_animation(tmp_path):
+    a = np.array([1.0, -2.0, 0.0])
+    b = np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
+    pos = particle_positions(a, b)
+    np.testing.assert_allclose(pos[0], [np.tanh(0.5), 0.0])
+    np.testing.assert_allclose(pos[1], [0.0, np.tanh(3.0)])
+    assert np.all(pos[2] == 0.0)
+    rng = np.random.default_rng(0)
+    frames_a = [rng.standard_normal((5, m)) for m in (3, 40)]
+    frames_b = [rng.standard_normal((5, m, 2)) for m in (3, 40)]
+    path = animate(frames_a, frames_b, [0, 1, 2, 3, 4], tmp_path / "flow.gif",
+                   teacher=_teacher(d=2), titles=["m = 3", "m = 40"])
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.n_frames == 5
+    assert path.stat().st_size < 3e6
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: ParticleBatch((2, 3), np.zeros((1, 4)), np.zeros((1, 4, 2))), "a"),
+    (lambda: ParticleBatch((2,), np.zeros((1, 2)), np.zeros((2, 2, 2))), "b"),
+    (lambda: ParticleBatch((), np.zeros((1, 0)), np.zeros((1, 0, 2))), "widths"),
+    (lambda: ParticleSGD(0.0), "lr"),
+    (lambda: ParticleSGD(0.1, order="jacobi"), "order"),
+    (lambda: published_sgd(0.1, 0), "batch_size"),
+    (lambda: FreshSamples(_teacher(), [0], 10), "rngs"),
+    (lambda: FixedSample(np.ones((3, 2)), np.ones(4)), "X, y"),
+    (lambda: train(ParticleBatch.init((2,), 3, lambda s, r: seeded(1)),
+                   FixedSample(np.ones((3, 2)), np.ones(3)), ParticleSGD(0.1), 5), "data"),
+    (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                   PopulationRisk(_teacher()), published_sgd(0.1, 5), 5), "order"),
+    (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                   PopulationRisk(_teacher()), ParticleSGD(0.1), 5, record_at=[9]),
+     "record_at"),
+    (lambda: gradient_flow(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                           PopulationRisk(_teacher()), 1.0, method="rk4"), "method"),
+    (lambda: seeded(-1), "seed"),
+    (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                   PopulationRisk(_teacher()), ParticleSGD(0.1), 5, matmul_dtype="float16"),
+     "matmul_dtype"),
+])
+def test_bad_input_names_the_argument(call, argument):
+    with pytest.raises(DescentlabError, match=rf"^{argument}:"):
+        call()
