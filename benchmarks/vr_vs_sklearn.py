@@ -139,7 +139,7 @@ def main(argv=None) -> pd.DataFrame:
             saga_ours = ours_g.set_index("solver")[col].get("saga", np.nan)
             saga_sk = sk_g.set_index("solver")[col].get("saga", np.nan)
             summary.append({
-                "case": case, "target": t,
+                "case": case, "target": f"{t:g}",
                 "ours best": f"{best_ours.solver} {best_ours[col]:.3f}" if best_ours is not None
                 else "-",
                 "sklearn best": f"{best_sk.solver} {best_sk[col]:.3f}" if best_sk is not None
