@@ -48,28 +48,6 @@ def _check_momentum(name: str, value: float | None) -> None:
 
 
 @dataclass(eq=False)
-class GD(Method):
-    """Gradient descent x+ = x - step grad F(x); default step 1/L."""
-
-    step: float | None = None
-    name: ClassVar[str] = "gd"
-
-    def init(self, problem, x0, rng):
-        self._check_problem(problem)
-        return State(problem, x0, params={"step": _default_step(self, problem)})
-
-    def advance(self, state, calls):
-        p, x, s = state.problem, state.x, state.params["step"]
-        k = iterations_for(calls, p.n)
-        for _ in range(k):
-            x = x - s * p.grad(x)
-        state.x = x
-        state.iteration += k
-        state.calls += k * p.n
-        return state
-
-
-@dataclass(eq=False)
 class HeavyBall(Method):
     """Polyak's heavy ball x+ = x - step grad F(x) + momentum (x - x-)."""
 
@@ -161,6 +139,7 @@ class ProximalGradient(Method):
     handles_prox: ClassVar[bool] = True
 
     def init(self, problem, x0, rng):
+        self._check_problem(problem)
         return State(problem, x0, params={"step": _default_step(self, problem)})
 
     def advance(self, state, calls):
@@ -172,6 +151,17 @@ class ProximalGradient(Method):
         state.iteration += k
         state.calls += k * p.n
         return state
+
+
+@dataclass(eq=False)
+class GD(ProximalGradient):
+    """Gradient descent x+ = x - step grad F(x); default step 1/L.
+
+    The proximal-gradient iteration on a smooth problem (its prox is the identity)."""
+
+    step: float | None = None
+    name: ClassVar[str] = "gd"
+    handles_prox: ClassVar[bool] = False
 
 
 @dataclass(eq=False)
