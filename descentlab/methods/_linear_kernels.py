@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..problems._linear_kernels import LOGISTIC, SQUARED, csr_arrays, dloss  # noqa: F401
+from ..problems._linear_kernels import dloss
 
 
 @njit(cache=True, inline="always", error_model="numpy")
