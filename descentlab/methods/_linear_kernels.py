@@ -17,6 +17,12 @@ the map is monotone and piecewise affine, its iterates are monotone, so they cro
 branches (positive / dead zone / negative) at most twice, and each branch is affine.
 An epoch thus costs O(nnz) instead of O(n d). With ``dense=True`` every coordinate is
 updated at every iteration by the plain recursion (the reference implementation).
+
+Intercept. Every loop takes ``free``, the index of an unpenalized coordinate (the intercept
+column of ones of a model with ``fit_intercept=True``; -1 when there is none), and ``lam2f``,
+the ridge weight that coordinate gets instead of lam2 (0, or Catalyst's kappa): its map is
+x <- c_f x + b with c_f = 1 - step lam2f and no soft threshold, and in the scaled
+representation below it is stored unscaled.
 """
 
 from __future__ import annotations
@@ -100,14 +106,18 @@ def lazy_steps(x, t, c, b, tau):
 
 
 @njit(cache=True, error_model="numpy")
-def catch_up(x, last, it, b_vec, shift, step, lam1, lam2):
+def catch_up(x, last, it, b_vec, shift, step, lam1, lam2, free, lam2f):
     """Bring every coordinate to iteration ``it`` (x_k <- S(c x_k - step (b_k + s_k)) lazily)."""
     c = 1.0 - step * lam2
     tau = step * lam1
     for k in range(x.shape[0]):
         t = it - last[k]
         if t > 0:
-            x[k] = lazy_steps(x[k], t, c, -step * (b_vec[k] + shift[k]), tau)
+            if k == free:
+                x[k] = lazy_steps(x[k], t, 1.0 - step * lam2f, -step * (b_vec[k] + shift[k]),
+                                  0.0)
+            else:
+                x[k] = lazy_steps(x[k], t, c, -step * (b_vec[k] + shift[k]), tau)
             last[k] = it
 
 
@@ -128,7 +138,7 @@ def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
 
 @njit(cache=True, error_model="numpy")
 def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, weights,
-              it0, step, lam1, lam2, dense):
+              it0, step, lam1, lam2, dense, free, lam2f):
     """SAGA (Defazio, Bach, Lacoste-Julien 2014) with scalar memory and lazy updates.
 
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - alpha_j) a_j + gbar + lam2 x + s]),
@@ -137,20 +147,22 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
     inv_n = 1.0 / alpha.shape[0]
     c = 1.0 - step * lam2
     tau = step * lam1
+    cf = 1.0 - step * lam2f
     for i in range(samples.shape[0]):
         j = samples[i]
         it = it0 + i
         if dense:
-            catch_up(x, last, it, gbar, shift, step, lam1, lam2)
+            catch_up(x, last, it, gbar, shift, step, lam1, lam2, free, lam2f)
         start, end = indptr[j], indptr[j + 1]
         z = 0.0
         for p in range(start, end):
             k = indices[p]
             t = it - last[k]
+            ck, tk = (cf, 0.0) if k == free else (c, tau)
             if t == 1:
-                x[k] = soft(c * x[k] - step * (gbar[k] + shift[k]), tau)
+                x[k] = soft(ck * x[k] - step * (gbar[k] + shift[k]), tk)
             elif t > 1:
-                x[k] = lazy_steps(x[k], t, c, -step * (gbar[k] + shift[k]), tau)
+                x[k] = lazy_steps(x[k], t, ck, -step * (gbar[k] + shift[k]), tk)
             z += data[p] * x[k]
         new = dloss(z, y[j], kind)
         delta = new - alpha[j]
@@ -160,29 +172,32 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
         for p in range(start, end):
             k = indices[p]
             g = gbar[k]
-            x[k] = soft(c * x[k] - step * (wj * delta * data[p] + g + shift[k]), tau)
+            ck, tk = (cf, 0.0) if k == free else (c, tau)
+            x[k] = soft(ck * x[k] - step * (wj * delta * data[p] + g + shift[k]), tk)
             gbar[k] = g + delta * data[p] * inv_n
             last[k] = it + 1
 
 
 @njit(cache=True, error_model="numpy")
 def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
-             step, lam2, dense):
+             step, lam2, dense, free, lam2f):
     """SAG (Le Roux, Schmidt, Bach 2012): memory update first, then
     x+ = x - step (gbar + lam2 x + s) with gbar the new average of the stored gradients."""
     n = alpha.shape[0]
     c = 1.0 - step * lam2
+    cf = 1.0 - step * lam2f
     for i in range(samples.shape[0]):
         j = samples[i]
         it = it0 + i
         if dense:
-            catch_up(x, last, it, gbar, shift, step, 0.0, lam2)
+            catch_up(x, last, it, gbar, shift, step, 0.0, lam2, free, lam2f)
         z = 0.0
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             t = it - last[k]
             if t > 0:
-                x[k] = lazy_steps(x[k], t, c, -step * (gbar[k] + shift[k]), 0.0)
+                ck = cf if k == free else c
+                x[k] = lazy_steps(x[k], t, ck, -step * (gbar[k] + shift[k]), 0.0)
                 last[k] = it
             z += data[p] * x[k]
         new = dloss(z, y[j], kind)
@@ -194,45 +209,49 @@ def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sample
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             if last[k] == it:  # a column index appears once per CSR row
-                x[k] = c * x[k] - step * (gbar[k] + shift[k])
+                ck = cf if k == free else c
+                x[k] = ck * x[k] - step * (gbar[k] + shift[k])
                 last[k] = it + 1
 
 
 @njit(cache=True, error_model="numpy")
 def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, weights,
-              it0, step, lam1, lam2, dense):
+              it0, step, lam1, lam2, dense, free, lam2f):
     """SVRG inner loop (Johnson and Zhang 2013) with the snapshot kept as n scalars:
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - snap_j) a_j + mu + lam2 x + s])."""
     c = 1.0 - step * lam2
     tau = step * lam1
+    cf = 1.0 - step * lam2f
     for i in range(samples.shape[0]):
         j = samples[i]
         it = it0 + i
         if dense:
-            catch_up(x, last, it, mu, shift, step, lam1, lam2)
+            catch_up(x, last, it, mu, shift, step, lam1, lam2, free, lam2f)
         z = 0.0
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             t = it - last[k]
             if t > 0:
-                x[k] = lazy_steps(x[k], t, c, -step * (mu[k] + shift[k]), tau)
+                ck, tk = (cf, 0.0) if k == free else (c, tau)
+                x[k] = lazy_steps(x[k], t, ck, -step * (mu[k] + shift[k]), tk)
                 last[k] = it
             z += data[p] * x[k]
         delta = (dloss(z, y[j], kind) - snap[j]) * weights[j]
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
-            x[k] = soft(c * x[k] - step * (delta * data[p] + mu[k] + shift[k]), tau)
+            ck, tk = (cf, 0.0) if k == free else (c, tau)
+            x[k] = soft(ck * x[k] - step * (delta * data[p] + mu[k] + shift[k]), tk)
             last[k] = it + 1
 
 
 @njit(cache=True, error_model="numpy")
-def sarah_catch_up(x, v, last, it, step, lam2):
+def sarah_catch_up(x, v, last, it, step, lam2, free, lam2f):
     """Untouched coordinates of SARAH: v <- c v then x <- x - step v, t times in O(1)."""
-    c = 1.0 - step * lam2
-    omc = step * lam2
     for k in range(x.shape[0]):
         t = it - last[k]
         if t > 0:
+            omc = step * (lam2f if k == free else lam2)
+            c = 1.0 - omc
             x[k] -= step * v[k] * c * geometric(t, omc) if t > 1 else step * v[k] * c
             v[k] *= c ** t if t > 1 else c
             last[k] = it
@@ -240,24 +259,24 @@ def sarah_catch_up(x, v, last, it, step, lam2):
 
 @njit(cache=True, error_model="numpy")
 def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, step, lam2,
-               dense):
+               dense, free, lam2f):
     """SARAH inner loop (Nguyen, Liu, Scheinberg, Takac 2017), smooth problems:
     v_t = grad f_j(x_t) - grad f_j(x_{t-1}) + v_{t-1} = c v_{t-1} + delta_j a_j  (c = 1 - step
     lam2, since x_t - x_{t-1} = -step v_{t-1}); x_{t+1} = x_t - step v_t. The shift s cancels.
     On entry x = x_t and v = v_{t-1} for every coordinate up to date."""
-    c = 1.0 - step * lam2
-    omc = step * lam2
     for i in range(samples.shape[0]):
         j = samples[i]
         it = it0 + i
         if dense:
-            sarah_catch_up(x, v, last, it, step, lam2)
+            sarah_catch_up(x, v, last, it, step, lam2, free, lam2f)
         z = 0.0
         zv = 0.0
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             t = it - last[k]
             if t > 0:
+                omc = step * (lam2f if k == free else lam2)
+                c = 1.0 - omc
                 if t == 1:
                     x[k] -= step * v[k] * c
                     v[k] *= c
@@ -270,6 +289,7 @@ def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, 
         delta = dloss(z, y[j], kind) - dloss(z + step * zv, y[j], kind)
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
+            c = 1.0 - step * (lam2f if k == free else lam2)
             v[k] = c * v[k] + delta * data[p]
             x[k] -= step * v[k]
             last[k] = it + 1
@@ -286,11 +306,17 @@ RESCALE_BELOW = 1e-9
 
 
 @njit(cache=True, error_model="numpy")
-def _fold_scale(w, last, it, bvec, shift, cum, base, s):
-    """Catch every coordinate up to ``it`` and fold s into w (x = w afterwards)."""
+def _fold_scale(w, last, it, bvec, shift, cum, base, s, free, cf, step):
+    """Catch every coordinate up to ``it`` and fold s into w (x = w afterwards); the free
+    coordinate is stored unscaled (x_f <- c_f x_f - step (b_f + s_f) per iteration)."""
     ci = cum[it - base]
     for k in range(w.shape[0]):
         t = it - last[k]
+        if k == free:
+            if t > 0:
+                w[k] = lazy_steps(w[k], t, cf, -step * (bvec[k] + shift[k]), 0.0)
+                last[k] = it
+            continue
         if t > 0:
             w[k] -= (bvec[k] + shift[k]) * (ci - cum[last[k] - base])
             last[k] = it
@@ -299,11 +325,12 @@ def _fold_scale(w, last, it, bvec, shift, cum, base, s):
 
 @njit(cache=True, error_model="numpy")
 def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
-                     weights, it0, step, lam2, sag):
+                     weights, it0, step, lam2, sag, free, lam2f):
     """SAGA (``sag=False``) or SAG (``sag=True``) on smooth linear models, lazy through the
     scaled representation; on exit x holds the iterate at it0 + len(samples), caught up."""
     inv_n = 1.0 / alpha.shape[0]
     c = 1.0 - step * lam2
+    cf = 1.0 - step * lam2f
     m = samples.shape[0]
     cum = np.empty(m + 1)
     cum[0] = 0.0
@@ -315,13 +342,19 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
         z = 0.0
+        zf = 0.0  # the free coordinate's part of the margin (stored unscaled)
         for p in range(start, end):  # catch up (last[k] is set by the update below)
             k = indices[p]
             lk = last[k]
+            if k == free:
+                if lk < it:
+                    x[k] = lazy_steps(x[k], it - lk, cf, -step * (gbar[k] + shift[k]), 0.0)
+                zf += data[p] * x[k]
+                continue
             if lk < it:
                 x[k] -= (gbar[k] + shift[k]) * (ci - cum[lk - base])
             z += data[p] * x[k]
-        new = dloss(s * z, y[j], kind)
+        new = dloss(s * z + zf, y[j], kind)
         delta = new - alpha[j]
         alpha[j] = new
         wj = weights[j]
@@ -331,6 +364,15 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         for p in range(start, end):
             k = indices[p]
             dk = delta * data[p]
+            if k == free:
+                g = gbar[k] + dk * inv_n
+                if sag:
+                    x[k] = cf * x[k] - step * (g + shift[k])
+                else:
+                    x[k] = cf * x[k] - step * (wj * dk + gbar[k] + shift[k])
+                gbar[k] = g
+                last[k] = it + 1
+                continue
             if sag:
                 gbar[k] += dk * inv_n
                 x[k] -= g_step * (gbar[k] + shift[k])
@@ -340,17 +382,18 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
                 gbar[k] = g + dk * inv_n
             last[k] = it + 1
         if s < RESCALE_BELOW:
-            _fold_scale(x, last, it + 1, gbar, shift, cum, base, s)
+            _fold_scale(x, last, it + 1, gbar, shift, cum, base, s, free, cf, step)
             s = 1.0
             cum[it + 1 - base] = 0.0  # every coordinate is current: restart the sums
-    _fold_scale(x, last, it0 + m, gbar, shift, cum, base, s)
+    _fold_scale(x, last, it0 + m, gbar, shift, cum, base, s, free, cf, step)
 
 
 @njit(cache=True, error_model="numpy")
 def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
-                     weights, it0, step, lam2):
+                     weights, it0, step, lam2, free, lam2f):
     """SVRG inner loop on smooth linear models in the scaled representation."""
     c = 1.0 - step * lam2
+    cf = 1.0 - step * lam2f
     m = samples.shape[0]
     cum = np.empty(m + 1)
     cum[0] = 0.0
@@ -362,22 +405,31 @@ def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, s
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
         z = 0.0
+        zf = 0.0
         for p in range(start, end):  # catch up (last[k] is set by the update below)
             k = indices[p]
             lk = last[k]
+            if k == free:
+                if lk < it:
+                    x[k] = lazy_steps(x[k], it - lk, cf, -step * (mu[k] + shift[k]), 0.0)
+                zf += data[p] * x[k]
+                continue
             if lk < it:
                 x[k] -= (mu[k] + shift[k]) * (ci - cum[lk - base])
             z += data[p] * x[k]
-        delta = (dloss(s * z, y[j], kind) - snap[j]) * weights[j]
+        delta = (dloss(s * z + zf, y[j], kind) - snap[j]) * weights[j]
         s *= c
         g_step = step / s
         cum[it + 1 - base] = ci + g_step
         for p in range(start, end):
             k = indices[p]
-            x[k] -= g_step * (delta * data[p] + mu[k] + shift[k])
+            if k == free:
+                x[k] = cf * x[k] - step * (delta * data[p] + mu[k] + shift[k])
+            else:
+                x[k] -= g_step * (delta * data[p] + mu[k] + shift[k])
             last[k] = it + 1
         if s < RESCALE_BELOW:
-            _fold_scale(x, last, it + 1, mu, shift, cum, base, s)
+            _fold_scale(x, last, it + 1, mu, shift, cum, base, s, free, cf, step)
             s = 1.0
             cum[it + 1 - base] = 0.0
-    _fold_scale(x, last, it0 + m, mu, shift, cum, base, s)
+    _fold_scale(x, last, it0 + m, mu, shift, cum, base, s, free, cf, step)

@@ -78,6 +78,9 @@ class LinearView:
     lam1: float
     lam2: float
     shift: np.ndarray = field(repr=False)
+    #: index of the unpenalized intercept coordinate (-1: none) and its ridge weight
+    free: int = -1
+    lam2f: float = 0.0
 
 
 def linear_view(problem: Problem) -> LinearView | None:
@@ -92,7 +95,9 @@ def linear_view(problem: Problem) -> LinearView | None:
     kind = base._kernel_kind
     shift = np.zeros(base.dim) if center is None else -kappa * center.astype(np.float64)
     r = base.regularizer
-    return LinearView(*arrays, base.y, kind, base.n, base.dim, r.lam1, r.lam2 + kappa, shift)
+    free = base.dim - 1 if base.fit_intercept else -1
+    return LinearView(*arrays, base.y, kind, base.n, base.dim, r.lam1, r.lam2 + kappa, shift,
+                      free, kappa)
 
 
 def component_smoothness(problem: Problem) -> np.ndarray | None:
@@ -201,13 +206,14 @@ class SAGA(_VRMethod):
             if self.lazy and v.lam1 == 0.0:
                 K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
                                    prm["gbar"], v.shift, prm["last"], samples, weights,
-                                   state.iteration, step, v.lam2, False)
+                                   state.iteration, step, v.lam2, False, v.free, v.lam2f)
             else:
                 K.saga_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
                             prm["gbar"], v.shift, prm["last"], samples, weights,
-                            state.iteration, step, v.lam1, v.lam2, not self.lazy)
+                            state.iteration, step, v.lam1, v.lam2, not self.lazy, v.free,
+                            v.lam2f)
                 K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
-                           v.lam1, v.lam2)
+                           v.lam1, v.lam2, v.free, v.lam2f)
         else:
             x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
@@ -245,13 +251,13 @@ class SAG(_VRMethod):
             if self.lazy:
                 K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
                                    prm["gbar"], v.shift, prm["last"], samples, prm["weights"],
-                                   state.iteration, step, v.lam2, True)
+                                   state.iteration, step, v.lam2, True, v.free, v.lam2f)
             else:
                 K.sag_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
                            prm["gbar"], v.shift, prm["last"], samples, state.iteration, step,
-                           v.lam2, True)
+                           v.lam2, True, v.free, v.lam2f)
                 K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
-                           0.0, v.lam2)
+                           0.0, v.lam2, v.free, v.lam2f)
         else:
             x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
@@ -322,13 +328,14 @@ class SVRG(_VRMethod):
                 if self.lazy and v.lam1 == 0.0:
                     K.svrg_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
                                        prm["mu"], v.shift, prm["last"], samples, weights,
-                                       state.iteration, step, v.lam2)
+                                       state.iteration, step, v.lam2, v.free, v.lam2f)
                 else:
                     K.svrg_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
                                 prm["mu"], v.shift, prm["last"], samples, weights,
-                                state.iteration, step, v.lam1, v.lam2, not self.lazy)
+                                state.iteration, step, v.lam1, v.lam2, not self.lazy, v.free,
+                                v.lam2f)
                     K.catch_up(x, prm["last"], state.iteration + k, prm["mu"], v.shift, step,
-                               v.lam1, v.lam2)
+                               v.lam1, v.lam2, v.free, v.lam2f)
                 cost = k
             else:
                 x, w, mu = state.x, prm["w"], prm["mu"]
@@ -407,6 +414,8 @@ class SARAH(_VRMethod):
             scal, g = np.empty(p.n), np.empty(p.dim)
             K.full_pass(v.indptr, v.indices, v.data, v.y, v.kind, state.x, scal, g)
             g += v.lam2 * state.x + v.shift
+            if v.free >= 0:
+                g[v.free] += (v.lam2f - v.lam2) * state.x[v.free]
             prm["v"] = g
             prm["last"][:] = state.iteration
         else:
@@ -431,8 +440,9 @@ class SARAH(_VRMethod):
                 v, x = prm["view"], state.x
                 K.sarah_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["v"], v.shift,
                              prm["last"], samples, state.iteration, step, v.lam2,
-                             not self.lazy)
-                K.sarah_catch_up(x, prm["v"], prm["last"], state.iteration + k, step, v.lam2)
+                             not self.lazy, v.free, v.lam2f)
+                K.sarah_catch_up(x, prm["v"], prm["last"], state.iteration + k, step, v.lam2,
+                                 v.free, v.lam2f)
             else:
                 x, x_prev, vec = state.x, prm["x_prev"], prm["v"]
                 for j in samples:

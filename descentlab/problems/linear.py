@@ -12,6 +12,14 @@ L = sigma lambda_max(A) + lam2,  L_max = sigma max_i ||x_i||^2 + lam2,
 mu = inf(loss'') lambda_min(A) + lam2  (so mu = lam2 for the logistic loss).
 
 X is a dense ndarray or a scipy.sparse CSR matrix, float64 or float32.
+
+``fit_intercept=True`` adds an unpenalized intercept b, z_i = x_i . w + b, as in
+scikit-learn's linear models: the design is stored augmented with a column of ones
+(``X`` has ``n_features + 1`` columns, theta = (w, b)) and the regularizer skips the last
+coordinate, so every method (generic or compiled) sees an ordinary linear model whose last
+coordinate is free. The constants become L = sigma lambda_max(A) + lam2 (an upper bound) and
+mu = lambda_min(A + diag(lam2, ..., lam2, 0)) for least squares, 0 for the logistic loss
+(no strong convexity along the intercept).
 """
 
 from __future__ import annotations
@@ -63,16 +71,20 @@ class LinearModel(Problem):
     curvature_min: ClassVar[float]
 
     def __init__(self, X, y, reg: str | None = None, lam: float = 0.0,
-                 l1_ratio: float | None = None):
+                 l1_ratio: float | None = None, fit_intercept: bool = False):
         X = check_design(X)
-        n, dim = X.shape
+        n, n_features = X.shape
         y = check_target(y, n, dtype=X.dtype)
         self._check_labels(y)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_features = int(n_features)
+        if self.fit_intercept:
+            X = _with_ones_column(X)
         self.X, self.y = X, y
-        self.n, self.dim = int(n), int(dim)
+        self.n, self.dim = int(n), int(X.shape[1])
         self.dtype = X.dtype
         self.sparse = sp.issparse(X)
-        self.regularizer = Regularizer(reg, lam, l1_ratio)
+        self.regularizer = Regularizer(reg, lam, l1_ratio, intercept=self.fit_intercept)
         self.nonsmooth = self.regularizer.nonsmooth
         self.dataset: str | None = None
         self.name = self.loss_name
@@ -88,7 +100,7 @@ class LinearModel(Problem):
     @classmethod
     def from_libsvm(cls, name_or_path, reg: str | None = None, lam: float = 0.0,
                     l1_ratio: float | None = None, positive_class=None,
-                    dtype=np.float64):
+                    dtype=np.float64, fit_intercept: bool = False):
         """Build the problem on a LIBSVM dataset (a known name or a path).
 
         Binary labels are mapped to -1/+1; multiclass data need ``positive_class``
@@ -97,7 +109,7 @@ class LinearModel(Problem):
         X, y = load_libsvm(name_or_path)
         y = cls._labels_from_raw(y, positive_class)
         X = X.astype(dtype, copy=False)
-        problem = cls(X, y, reg=reg, lam=lam, l1_ratio=l1_ratio)
+        problem = cls(X, y, reg=reg, lam=lam, l1_ratio=l1_ratio, fit_intercept=fit_intercept)
         problem.dataset = str(name_or_path)
         return problem
 
@@ -136,9 +148,7 @@ class LinearModel(Problem):
         r = self._dloss(self.X @ x, self.y)
         g = self.X.T @ r
         g /= self.n
-        if self.regularizer.lam2:
-            g += self.regularizer.lam2 * x
-        return g
+        return self.regularizer.add_smooth_grad(g, x)
 
     def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
         idx = _check_indices(idx, self.n, check_range=not self.sparse)
@@ -152,9 +162,7 @@ class LinearModel(Problem):
             Xb = self.X[idx]
             g = Xb.T @ self._dloss(Xb @ x, self.y[idx])
             g /= idx.size
-        if self.regularizer.lam2:
-            g += self.regularizer.lam2 * x
-        return g
+        return self.regularizer.add_smooth_grad(g, x)
 
     def csr_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, data) of X (a dense X viewed as CSR), built once."""
@@ -168,9 +176,7 @@ class LinearModel(Problem):
         w = self._d2loss(self.X @ x, self.y)
         hv = self.X.T @ (w * (self.X @ v))
         hv /= self.n
-        if self.regularizer.lam2:
-            hv += self.regularizer.lam2 * v
-        return hv
+        return self.regularizer.add_smooth_grad(hv, v)
 
     def prox(self, x: np.ndarray, step: float) -> np.ndarray:
         return self.regularizer.prox(x, step)
@@ -228,8 +234,33 @@ class LinearModel(Problem):
 
     @property
     def mu(self) -> float:
+        if self.fit_intercept:
+            return self._mu_with_intercept()
         data = self.curvature_min * self._gram_extremes()[1] if self.curvature_min else 0.0
         return data + self.regularizer.lam2
+
+    def _mu_with_intercept(self) -> float:
+        """lambda_min(c A + diag(lam2, ..., lam2, 0)), c = inf loss'' (0 for the logistic loss).
+
+        Exact when the dimension allows a dense eigendecomposition, else the lower bound
+        c lambda_min(A) (the intercept direction gets no lam2)."""
+        c = self.curvature_min
+        if not c:
+            return 0.0
+        cached = getattr(self, "_mu_cache", None)
+        if cached is None:
+            if self.dim <= _DENSE_GRAM_LIMIT:
+                X = self.X.astype(np.float64)
+                G = X.T @ X
+                G = G.toarray() if sp.issparse(G) else np.asarray(G)
+                G = c * G / self.n + np.diag(self.regularizer.smooth_diag(self.dim))
+                cached = float(sla.eigvalsh(G, subset_by_index=[0, 0])[0])
+                if cached <= 100 * self.dim * np.finfo(np.float64).eps * self.L:
+                    cached = 0.0
+            else:
+                cached = c * self._gram_extremes()[1]
+            self._mu_cache = cached
+        return cached
 
     # ------------------------------------------------------- reference optimum
     def _solve(self):
@@ -249,8 +280,10 @@ class LinearModel(Problem):
         cached = getattr(self, "_f64", None)
         if cached is None:
             r = self.regularizer
-            cached = type(self)(self.X.astype(np.float64), self.y.astype(np.float64),
-                                reg=r.reg, lam=r.lam, l1_ratio=r.l1_ratio)
+            X = self.X[:, :-1] if self.fit_intercept else self.X
+            cached = type(self)(X.astype(np.float64), self.y.astype(np.float64),
+                                reg=r.reg, lam=r.lam, l1_ratio=r.l1_ratio,
+                                fit_intercept=self.fit_intercept)
             self._f64 = cached
         return cached
 
@@ -275,12 +308,15 @@ class LinearModel(Problem):
     def _solve_composite(self) -> np.ndarray:
         """L-BFGS-B on the split x = u - v (u, v >= 0), then Newton on the active set."""
         p, lam1, d = self._as64(), self.regularizer.lam1, self.dim
+        w1 = np.full(d, lam1)  # the weight of |x_j| (0 on the intercept)
+        if self.fit_intercept:
+            w1[-1] = 0.0
 
         def split_fun(uv):
             x = uv[:d] - uv[d:]
             g = p.grad(x)
-            f = p.smooth_value(x) + lam1 * uv.sum()
-            return f, np.concatenate([g + lam1, lam1 - g])
+            f = p.smooth_value(x) + float(w1 @ (uv[:d] + uv[d:]))
+            return f, np.concatenate([g + w1, w1 - g])
 
         res = optimize.minimize(split_fun, np.zeros(2 * d), jac=True, method="L-BFGS-B",
                                 bounds=[(0.0, None)] * (2 * d),
@@ -301,6 +337,8 @@ def _polish_l1(p: LinearModel, x: np.ndarray, lam1: float, rounds: int = 30) -> 
     """
     scale = max(1.0, float(np.abs(x).max(initial=0.0)))
     x = np.where(np.abs(x) > 1e-9 * scale, x, 0.0)
+    free = np.zeros(p.dim, dtype=bool)  # unpenalized coordinates: always on the support
+    free[-1] = p.fit_intercept
     best, best_x = np.inf, x
     for _ in range(rounds):
         gm = float(np.linalg.norm(p.gradient_mapping(x)))
@@ -311,10 +349,11 @@ def _polish_l1(p: LinearModel, x: np.ndarray, lam1: float, rounds: int = 30) -> 
         if gm <= 0.01 * SOLUTION_TOL:
             break
         g = p.grad(x)
-        S = np.flatnonzero((x != 0) | (np.abs(g) > lam1 * (1 + 1e-12)))
+        S = np.flatnonzero((x != 0) | (np.abs(g) > lam1 * (1 + 1e-12)) | free)
         s = np.where(x[S] != 0, np.sign(x[S]), -np.sign(g[S]))
+        s[free[S]] = 0.0
         u = _newton_on_support(p, x, S, s, lam1)
-        flipped = np.sign(u) != s
+        flipped = (np.sign(u) != s) & ~free[S]
         if flipped.any():
             # step back to the first zero crossing along the segment, drop those coordinates
             x_S, delta = x[S], u - x[S]
@@ -336,7 +375,7 @@ def _newton_on_support(p: LinearModel, x: np.ndarray, S: np.ndarray, s: np.ndarr
     XS = p.X[:, S]
     if sp.issparse(XS):
         XS = sp.csr_matrix(XS, dtype=np.float64)
-    lam2 = p.regularizer.lam2
+    diag = p.regularizer.smooth_diag(p.dim)[S]
     z = np.zeros(p.dim)
     u = x[S].astype(np.float64)
     best_r, best_u = np.inf, u
@@ -356,10 +395,22 @@ def _newton_on_support(p: LinearModel, x: np.ndarray, S: np.ndarray, s: np.ndarr
             H = (XS.T @ XS.multiply(w[:, None]).tocsr()).toarray()
         else:
             H = XS.T @ (w[:, None] * XS)
-        H = H / p.n + lam2 * np.eye(S.size)
+        H = H / p.n + np.diag(diag)
         step = sla.lstsq(H, r, cond=1e-13)[0]
         u = u - step
     return best_u
+
+
+def _with_ones_column(X):
+    """[X, 1]: the design of a model with an intercept (CSR stays CSR, int32 indices)."""
+    ones = np.ones((X.shape[0], 1), dtype=X.dtype)
+    if not sp.issparse(X):
+        return np.hstack([X, ones])
+    out = sp.hstack([X, sp.csr_matrix(ones)], format="csr", dtype=X.dtype)
+    if out.indices.dtype != X.indices.dtype and X.shape[1] + 1 < np.iinfo(np.int32).max:
+        out.indices = out.indices.astype(X.indices.dtype)
+        out.indptr = out.indptr.astype(X.indptr.dtype)
+    return out
 
 
 class LeastSquares(LinearModel):
@@ -396,7 +447,7 @@ class LeastSquares(LinearModel):
         if d <= _DENSE_GRAM_LIMIT:
             X = p.X.toarray() if p.sparse else p.X
             if lam2 > 0 or np.linalg.matrix_rank(X) == d:
-                G = X.T @ X / n + lam2 * np.eye(d)
+                G = X.T @ X / n + np.diag(p.regularizer.smooth_diag(d))
                 x = sla.cho_solve(sla.cho_factor(G), X.T @ p.y / n)
             else:
                 x = sla.lstsq(X, p.y)[0]

@@ -11,6 +11,10 @@ component gradients is the gradient of the smooth part; the l1 part lam1 ||x||_1
 non-smooth term handled by the proximal operator
 
     prox_{t lam1 ||.||_1}(x)_j = sign(x_j) max(|x_j| - t lam1, 0).
+
+``intercept=True`` leaves the last coordinate unpenalized (an intercept, as in
+scikit-learn's linear models): Omega is applied to x[:-1] only, and the prox is the identity
+on x[-1].
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class Regularizer:
     reg: str | None = None
     lam: float = 0.0
     l1_ratio: float | None = None
+    #: whether the last coordinate is an unpenalized intercept
+    intercept: bool = False
 
     def __post_init__(self):
         check_choice("reg", self.reg, REGULARIZERS)
@@ -74,19 +80,46 @@ class Regularizer:
     def nonsmooth(self) -> bool:
         return self.lam1 > 0.0
 
+    def penalized(self, x: np.ndarray) -> np.ndarray:
+        """The penalized coordinates of x (a view: all but the intercept)."""
+        return x[:-1] if self.intercept else x
+
     def smooth_value(self, x: np.ndarray) -> float:
-        return 0.5 * self.lam2 * float(x @ x) if self.lam2 else 0.0
+        if not self.lam2:
+            return 0.0
+        w = self.penalized(x)
+        return 0.5 * self.lam2 * float(w @ w)
 
     def nonsmooth_value(self, x: np.ndarray) -> float:
-        return self.lam1 * float(np.abs(x).sum()) if self.lam1 else 0.0
+        return self.lam1 * float(np.abs(self.penalized(x)).sum()) if self.lam1 else 0.0
+
+    def add_smooth_grad(self, g: np.ndarray, x: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """g += scale lam2 x on the penalized coordinates (in place); returns g."""
+        if self.lam2:
+            if self.intercept:
+                g[:-1] += (scale * self.lam2) * x[:-1]
+            else:
+                g += (scale * self.lam2) * x
+        return g
+
+    def smooth_diag(self, dim: int) -> np.ndarray:
+        """Diagonal of the Hessian of lam2 ||x||^2 / 2: lam2, with 0 for the intercept."""
+        diag = np.full(dim, self.lam2)
+        if self.intercept:
+            diag[-1] = 0.0
+        return diag
 
     def prox(self, x: np.ndarray, step: float) -> np.ndarray:
-        """Soft thresholding at ``step * lam1`` (identity when lam1 = 0)."""
+        """Soft thresholding at ``step * lam1`` (identity when lam1 = 0 and on the intercept)."""
         if not self.lam1:
             return x
         t = step * self.lam1
-        return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+        out = np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+        if self.intercept:
+            out[-1] = x[-1]
+        return out
 
     def describe(self) -> dict:
         return {"reg": self.reg or "none", "lam": self.lam,
-                **({"l1_ratio": self.l1_ratio} if self.reg == "elasticnet" else {})}
+                **({"l1_ratio": self.l1_ratio} if self.reg == "elasticnet" else {}),
+                **({"intercept": True} if self.intercept else {})}

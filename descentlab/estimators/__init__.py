@@ -1,0 +1,23 @@
+"""scikit-learn estimators backed by descentlab's problems and methods.
+
+* ``LogisticRegression``, ``Ridge``, ``Lasso``, ``ElasticNet`` (scikit-learn's parameters
+  and objectives), ``LeastSquaresRegressor`` (descentlab's lam / reg parametrization):
+  ``linear.py``;
+* ``TwoLayerRegressor``, ``TwoLayerClassifier``: wide two-layer networks in mean-field
+  (alpha = 1) or lazy (alpha > 1) scaling, trained by any descentlab method: ``twolayer.py``.
+
+All follow scikit-learn's estimator API (fit / predict / score, get_params / set_params,
+Pipeline, GridSearchCV) and expose ``trace_``, the descentlab Trace of the fit.
+"""
+
+from .linear import (
+    AUTO_SAGA_MIN_SAMPLES,
+    ElasticNet,
+    Lasso,
+    LeastSquaresRegressor,
+    LogisticRegression,
+    Ridge,
+)
+
+__all__ = ["AUTO_SAGA_MIN_SAMPLES", "ElasticNet", "Lasso", "LeastSquaresRegressor",
+           "LogisticRegression", "Ridge"]
