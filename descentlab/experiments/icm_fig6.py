@@ -1,0 +1,358 @@
+"""Test error of wide two-layer ReLU networks: both layers vs output layer (seed 002, Figure 6).
+
+Setting (section 5.5 of the ICM review and the published code, lchizat/2020-implicit-bias-
+wide-2NN): the clustered data of ``descentlab.data.clusters`` (k = 3, 9 disks of radius
+1/8 in the first two coordinates, d - 2 uniform noise coordinates, a constant bias
+coordinate), width m = 1000, unregularized full-batch GD on the soft-min objective
+log((1/n) sum_i exp(-y_i f(x_i))) with step lr / sqrt(t + 1), lr = 0.5, the output-only
+step multiplied by max(1, ||a|| / sqrt(m)) (``descentlab.meanfield.implicit_bias``).
+Test error = fraction of 4000 fresh points with y f(x) <= 0, after training; (b) vs n in
+{32, ..., 512} at d = 15, (c) vs d in {5, ..., 25} at n = 256; 20 seeds (each seed: a random
+labelling of the clusters, one training sample of 512 points per d whose first n points
+are the training sets, as the published code does). Margins vs m: the normalized margins
+(``normalized_margin``) after training at d = 15, n = 256, m in {8, ..., 1024} (one
+network per width, batched in one array program).
+
+Iterations. The published notebook ran 5 10^4 steps with lr = 0.5 (its function default is
+5 10^5 steps, lr = 1) and needed ~20-30 minutes per seed. The paper preset runs 2 10^4
+steps (the budget of 60 minutes for 20 seeds on 2 cores): the figure ``curves`` (test error
+and normalized margin against the step, mean over seeds, at d = 15, n = 256) shows where
+they stand. For both layers the margin and the test error are flat from ~10^4 steps on
+(measured to 5 10^4 on two seeds: margins within 3%, test error within 0.01). The output
+layer is *not* converged at 2 10^4 steps, nor at the published 5 10^4: with this schedule
+its normalized margin is still negative at d = 15 (the training set is not yet separated)
+and its test error still falls. Its limit as t, m -> infinity is the max-margin predictor
+of the limit kernel (Theorem 4), computed directly (``descentlab.meanfield.kernels_ref``,
+hard-margin SVM without intercept on the arc-cosine kernel) and drawn as a third curve,
+``kernel SVM``: the comparison both layers vs output layer holds against it as well.
+
+Precision: the two matrix products of a step (b X^T and Q X) run in float32
+(``matmul_dtype``); the particles, the sums and the updates are float64.
+
+Claims: (1) both layers have a lower mean test error than the output layer for every
+d >= 10 of the d sweep, and (2) than the kernel-SVM limit; (3) the least-squares slope of
+the mean test error against d is smaller for both layers than for the output layer; (4)
+the mean test error decreases with n for both regimes (Spearman correlation <= -0.8 and
+error at the largest n below the smallest n's). Reported, not checked: the margins vs m
+and how far the runs are from their limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from .._validation import check_choice
+from ..data.clusters import RADIUS_LAWS, ClusterData
+from ..meanfield import seeded
+from ..meanfield.dynamics import MATMUL_DTYPES
+from ..meanfield.implicit_bias import (
+    MARGIN_LOSSES,
+    SCHEDULES,
+    MarginGD,
+    init_networks,
+    rkhs_margin,
+    train_margin,
+)
+from ..meanfield.kernels_ref import hard_margin_svm, limit_kernel
+from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
+from ..problems.twolayer import add_bias
+from .base import Claim, Experiment
+from .registry import register
+
+REGIME_CODE = {"both": 0, "output": 1}
+MIN_N_CORRELATION = -0.8
+COLORS = {"both": "C0", "output": "C1", "kernel SVM": "C2"}
+
+
+@dataclass(frozen=True)
+class Config:
+    k: int = 3
+    n_values: tuple[int, ...] = (32, 64, 128, 256, 512)
+    d_for_n: int = 15
+    d_values: tuple[int, ...] = (5, 10, 15, 20, 25)
+    n_for_d: int = 256
+    width: int = 1000
+    seeds: int = 20
+    seeds_per_task: int = 5
+    steps: int = 20_000
+    lr: float = 0.5
+    loss: str = "softmin"
+    schedule: str = "sqrt"
+    records: int = 25
+    n_test: int = 4000
+    b_init: str = "gaussian"
+    radius_law: str = "area"
+    margin_widths: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)
+    margin_seeds: int = 5
+    margin_n: int = 256
+    margin_d: int = 15
+    kernel_svm: bool = True
+    seed: int = 0
+    matmul_dtype: str = "float32"
+
+
+def distribution(seed: int, k: int, d: int, radius_law: str) -> ClusterData:
+    """The seed's cluster labelling (the same for every d), in dimension d."""
+    return ClusterData.draw(k, d, seeded(seed, KEY_TEACHER, k), radius_law=radius_law)
+
+
+def training_sets(task: dict, seeds: list[int], n: int, d: int):
+    """(X (S, n, d+1), y (S, n)): the first n of the seed's 512-point sample at dimension d."""
+    nmax = task["n_max"]
+    Xs, ys = [], []
+    for s in seeds:
+        dist = distribution(s, task["k"], d, task["radius_law"])
+        X, y = dist.sample(nmax, seeded(s, KEY_TRAIN, d))
+        Xs.append(add_bias(X[:n]))
+        ys.append(y[:n])
+    return np.stack(Xs), np.stack(ys)
+
+
+def _gd(task: dict) -> MarginGD:
+    return MarginGD(lr=task["lr"], loss=task["loss"], schedule=task["schedule"])
+
+
+def run_errors(task: dict) -> pd.DataFrame:
+    """Both regimes on the training sets (d, n) of the task's seeds; curves + final rows."""
+    d, n, seeds = task["d"], task["n"], list(task["seeds"])
+    X, y = training_sets(task, seeds, n, d)
+    tests = [distribution(s, task["k"], d, task["radius_law"]).sample(
+        task["n_test"], seeded(s, KEY_TEST, d)) for s in seeds]
+    Xt = np.stack([add_bias(t[0]) for t in tests])
+    yt = np.stack([t[1] for t in tests])
+    steps = task["steps"]
+    rec = np.unique(np.concatenate([[0], np.geomspace(1, steps, task["records"]).astype(int)]))
+    frames = []
+    for regime in ("both", "output"):
+        batch = init_networks([task["width"]], d + 1, lambda s, _r, regime=regime: seeded(
+            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime]), regime=regime,
+            streams=len(seeds), b_init=task["b_init"])
+        res = train_margin(batch, X, y, _gd(task), steps, regime=regime, record_at=rec,
+                           X_test=Xt, y_test=yt, matmul_dtype=task["matmul_dtype"])
+        T, S = len(res.record_steps), len(seeds)
+        frames.append(pd.DataFrame({
+            "kind": "curve", "d": d, "n": n, "m": task["width"],
+            "seed": np.tile(seeds, T), "regime": regime,
+            "step": np.repeat(res.record_steps, S),
+            "test_error": res.test_error[:, :, 0].ravel(),
+            "margin": res.margin[:, :, 0].ravel(),
+            "raw_margin": res.raw_margin[:, :, 0].ravel(),
+            "objective": res.objective[:, :, 0].ravel()}))
+    if task["kernel_svm"]:
+        rows = []
+        for i, s in enumerate(seeds):
+            svm = hard_margin_svm(limit_kernel(X[i], b_init=task["b_init"]), y[i])
+            pred = svm.decision(limit_kernel(Xt[i], X[i], b_init=task["b_init"]))
+            rows.append({"kind": "curve", "d": d, "n": n, "m": 0, "seed": s,
+                         "regime": "kernel SVM", "step": steps,
+                         "test_error": float(np.mean(yt[i] * pred <= 0)),
+                         "margin": svm.margin, "raw_margin": 1.0, "objective": np.nan})
+        frames.append(pd.DataFrame(rows))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_margins(task: dict) -> pd.DataFrame:
+    """Normalized margins after training for every width (batched), both regimes."""
+    d, n, seeds, widths = task["d"], task["n"], list(task["seeds"]), tuple(task["widths"])
+    X, y = training_sets(task, seeds, n, d)
+    rows = []
+    for regime in ("both", "output"):
+        batch = init_networks(widths, d + 1, lambda s, r, regime=regime: seeded(
+            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime], widths[r]), regime=regime,
+            streams=len(seeds), b_init=task["b_init"])
+        res = train_margin(batch, X, y, _gd(task), task["steps"], regime=regime,
+                           matmul_dtype=task["matmul_dtype"])
+        rk = rkhs_margin(res.batch, X, y)
+        for i, s in enumerate(seeds):
+            for r, m in enumerate(widths):
+                rows.append({"kind": "margin", "d": d, "n": n, "m": m, "seed": s,
+                             "regime": regime, "step": task["steps"],
+                             "margin": res.margin[-1, i, r], "rkhs_margin": rk[i, r],
+                             "objective": res.objective[-1, i, r]})
+    return pd.DataFrame(rows)
+
+
+def _blocks(values: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(i + size, values))) for i in range(0, values, size)]
+
+
+@register
+class IcmFig6(Experiment):
+    name = "icm-fig6"
+    title = "Both layers vs output layer: test error against n and d (ICM Figure 6)"
+    source = "002 (Bach and Chizat, ICM 2022 review: section 5.5, Figure 6)"
+    description = ("Soft-min GD (step 0.5/sqrt(t+1)) of m = 1000 ReLU networks on 9 labelled "
+                   "disks + d - 2 noise coordinates, both layers vs output layer only, 20 "
+                   "seeds; test error vs n (d = 15) and vs d (n = 256), margins vs m. "
+                   "Claims: both layers better for d >= 10, error grows more slowly with d.")
+    Config = Config
+    presets = {"quick": Config(n_values=(32, 128), d_values=(5, 15), n_for_d=128, width=200,
+                               seeds=4, seeds_per_task=4, steps=3000, records=8,
+                               n_test=1000, margin_widths=(16, 64, 256), margin_seeds=2,
+                               margin_n=64),
+               "paper": Config()}
+    version = "1"
+
+    def tasks(self, config):
+        check_choice("matmul_dtype", config.matmul_dtype, MATMUL_DTYPES)
+        check_choice("loss", config.loss, MARGIN_LOSSES)
+        check_choice("schedule", config.schedule, SCHEDULES)
+        check_choice("radius_law", config.radius_law, RADIUS_LAWS)
+        pairs = {(config.d_for_n, n) for n in config.n_values}
+        pairs |= {(d, config.n_for_d) for d in config.d_values}
+        common = {"k": config.k, "steps": config.steps, "lr": config.lr, "loss": config.loss,
+                  "schedule": config.schedule, "b_init": config.b_init,
+                  "radius_law": config.radius_law, "matmul_dtype": config.matmul_dtype,
+                  "n_max": max(max(config.n_values), config.n_for_d, config.margin_n)}
+        out = []
+        for d, n in sorted(pairs, key=lambda p: -p[1] * (p[0] + 1)):  # longest first
+            for block in _blocks(config.seeds, config.seeds_per_task):
+                out.append({"kind": "error", "d": int(d), "n": int(n), "width": config.width,
+                            "seeds": [config.seed + s for s in block],
+                            "records": config.records, "n_test": config.n_test,
+                            "kernel_svm": config.kernel_svm, **common})
+        if config.margin_widths and config.margin_seeds:
+            for block in _blocks(config.margin_seeds, max(1, config.seeds_per_task // 2)):
+                out.insert(0, {"kind": "margin", "d": config.margin_d, "n": config.margin_n,
+                               "widths": list(config.margin_widths),
+                               "seeds": [config.seed + s for s in block], **common})
+        return out
+
+    def run_task(self, task):
+        return run_errors(task) if task["kind"] == "error" else run_margins(task)
+
+    # ------------------------------------------------------------------ analysis
+    @staticmethod
+    def final_errors(results: pd.DataFrame) -> pd.DataFrame:
+        """One row per (d, n, regime, seed): the error and margin after training."""
+        cur = results[results["kind"] == "curve"]
+        last = cur.groupby(["d", "n", "regime", "seed"])["step"].transform("max")
+        return cur[cur["step"] == last]
+
+    def _sweep(self, results, config, axis: str) -> pd.DataFrame:
+        fin = self.final_errors(results)
+        if axis == "d":
+            fin = fin[fin["n"] == config.n_for_d]
+        else:
+            fin = fin[fin["d"] == config.d_for_n]
+        return (fin.groupby([axis, "regime"])["test_error"].agg(["mean", "std", "count"])
+                .reset_index())
+
+    def check(self, results, config):
+        claims = []
+        by_d = self._sweep(results, config, "d")
+        table = by_d.pivot(index="d", columns="regime", values="mean")
+        high = table[table.index >= 10]
+        if len(high) and "both" in table and "output" in table:
+            ok = bool((high["both"] < high["output"]).all())
+            claims.append(Claim(
+                "both layers beat the output layer for d >= 10",
+                "mean test error (both) < mean test error (output) at every d >= 10",
+                "; ".join(f"d={d}: {r['both']:.3f} vs {r['output']:.3f}"
+                          for d, r in high.iterrows()), ok))
+            if "kernel SVM" in table:
+                ok = bool((high["both"] < high["kernel SVM"]).all())
+                claims.append(Claim(
+                    "both layers beat the kernel limit of the output layer for d >= 10",
+                    "mean test error (both) < mean test error (kernel max-margin SVM)",
+                    "; ".join(f"d={d}: {r['both']:.3f} vs {r['kernel SVM']:.3f}"
+                              for d, r in high.iterrows()), ok))
+        if len(table) >= 2 and "both" in table and "output" in table:
+            ds = table.index.to_numpy(float)
+            slopes = {reg: float(np.polyfit(ds, table[reg].to_numpy(), 1)[0])
+                      for reg in table.columns}
+            claims.append(Claim(
+                "the error of both layers grows more slowly with d",
+                "slope of mean test error vs d: both < output",
+                ", ".join(f"{k}: {v:.4f}/dim" for k, v in slopes.items()),
+                slopes["both"] < slopes["output"]))
+        by_n = self._sweep(results, config, "n")
+        for regime, g in by_n.groupby("regime"):
+            if regime == "kernel SVM" or len(g) < 2:
+                continue
+            g = g.sort_values("n")
+            rho = float(spearmanr(g["n"], g["mean"]).statistic) if g["mean"].nunique() > 1 \
+                else float("nan")
+            first, last = float(g["mean"].iloc[0]), float(g["mean"].iloc[-1])
+            claims.append(Claim(
+                f"{regime}: test error decreases with n (d = {config.d_for_n})",
+                f"Spearman(n, mean error) <= {MIN_N_CORRELATION} and error(n max) < "
+                f"error(n min)",
+                f"rho = {rho:.2f}; {first:.3f} at n = {int(g['n'].iloc[0])} -> {last:.3f} at "
+                f"n = {int(g['n'].iloc[-1])}",
+                bool(rho <= MIN_N_CORRELATION and last < first)))
+        return claims
+
+    def plot(self, results, config):
+        figures = {}
+        fin = self.final_errors(results)
+        for axis, fixed, label in (("n", config.d_for_n, "d"), ("d", config.n_for_d, "n")):
+            sub = fin[fin["d"] == fixed] if axis == "n" else fin[fin["n"] == fixed]
+            if sub[axis].nunique() < 2:
+                continue
+            fig, ax = plt.subplots(figsize=(5, 3.8), constrained_layout=True)
+            for regime, g in sub.groupby("regime"):
+                col = COLORS.get(regime, "k")
+                for _, gs in g.groupby("seed"):
+                    gs = gs.sort_values(axis)
+                    ax.plot(gs[axis], gs["test_error"], "--", color=col, alpha=0.15, lw=0.8)
+                stats = g.groupby(axis)["test_error"].agg(["mean", "std"])
+                name = {"both": "both layers", "output": "output layer"}.get(regime, regime)
+                ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], color=col, lw=3,
+                            capsize=3, label=name)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel(axis)
+            ax.set_ylabel("Test error")
+            ax.set_title(f"test error vs {axis} ({label} = {fixed}, m = {config.width}, "
+                         f"{sub['seed'].nunique()} seeds)", fontsize=9)
+            ax.legend(fontsize=8)
+            figures[f"error_vs_{axis}"] = fig
+        cur = results[(results["kind"] == "curve") & (results["regime"] != "kernel SVM")]
+        probe_n = config.n_for_d
+        probe_d = config.d_for_n if (config.d_for_n, probe_n) in set(
+            zip(cur["d"], cur["n"], strict=True)) else int(cur["d"].max())
+        cur = cur[(cur["d"] == probe_d) & (cur["n"] == probe_n) & (cur["step"] > 0)]
+        if len(cur):
+            fig, (ax_e, ax_m) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+            for regime, g in cur.groupby("regime"):
+                stats = g.groupby("step")[["test_error", "margin"]].mean()
+                ax_e.semilogx(stats.index, stats["test_error"], color=COLORS[regime],
+                              label=regime)
+                scale = 1.0 if regime == "both" else 1.0 / np.sqrt(config.width)
+                ax_m.semilogx(stats.index, stats["margin"] * scale, color=COLORS[regime],
+                              label=regime + ("" if regime == "both" else " (/sqrt m)"))
+            ax_m.axhline(0, color="0.6", lw=0.8)
+            ax_m.set_ylim(bottom=max(ax_m.get_ylim()[0], -0.05))
+            ax_e.set_xlabel("step")
+            ax_e.set_ylabel("mean test error")
+            ax_m.set_xlabel("step")
+            ax_m.set_ylabel("mean normalized margin")
+            for ax in (ax_e, ax_m):
+                ax.legend(fontsize=8)
+            ax_e.set_title(f"training curves, d = {probe_d}, n = {probe_n}", fontsize=9)
+            figures["curves"] = fig
+        mar = results[results["kind"] == "margin"]
+        if len(mar):
+            fig, (ax_b, ax_o) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+            for ax, regime, col, lab in ((ax_b, "both", "margin", "F1 (variation-norm) margin"),
+                                         (ax_o, "output", "rkhs_margin", "RKHS margin")):
+                g = mar[mar["regime"] == regime]
+                ax.semilogx(g["m"], g[col], "+", color=COLORS[regime])
+                mean = g.groupby("m")[col].mean()
+                ax.semilogx(mean.index, mean.to_numpy(), "k", lw=3)
+                ax.axhline(0, color="0.6", lw=0.8)
+                ax.set_xlabel("m")
+                ax.set_ylabel(lab)
+                ax.set_title(f"{regime}: normalized margin after {config.steps} steps "
+                             f"(d = {config.margin_d}, n = {config.margin_n})", fontsize=9)
+            figures["margins_vs_m"] = fig
+        return figures
+
+
+__all__ = ["Config", "IcmFig6", "distribution", "run_errors", "run_margins", "training_sets"]
