@@ -1,6 +1,6 @@
 """Binary LIBSVM datasets through descentlab's loader (labels mapped to -1/+1).
 
-``name`` is a dataset known to descentlab (a1a, a9a, w8a, mushrooms, looked for in
+``dataset`` is a dataset known to descentlab (a1a, a9a, w8a, mushrooms, looked for in
 DESCENTLAB_DATA or ../shared/datasets) or any path to a svmlight/LIBSVM file.
 """
 
@@ -13,8 +13,8 @@ from descentlab.data import binarize_labels, load_libsvm
 class Dataset(BaseDataset):
     name = "libsvm"
 
-    parameters = {"name": ["a1a"]}
+    parameters = {"dataset": ["a1a"]}  # not "name": benchopt reserves it
 
     def get_data(self):
-        X, y = load_libsvm(self.name)
+        X, y = load_libsvm(self.dataset)
         return dict(X=X.copy(), y=binarize_labels(y).astype(np.float64))
