@@ -314,3 +314,40 @@ def test_csv_string_labels_and_errors(tmp_path):
         load_csv(tmp_path / "e.csv")
     with pytest.raises(DatasetNotFoundError):
         load_csv(tmp_path / "absent.csv")
+
+
+# ------------------------------------------------- the Fashion-MNIST example, end to end
+def test_fashion_mnist_example_runs_on_written_files(tmp_path):
+    """examples/fashion_mnist_twolayer.py on idx files where class 0 inks the top half of
+    the image and class 1 the bottom half: the network must separate them."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    rng = np.random.default_rng(10)
+    data = tmp_path / "fm"
+    data.mkdir()
+    for prefix, n in (("train", 120), ("t10k", 60)):
+        labels = (np.arange(n) % 2).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        images[labels == 0, :14] += 150
+        images[labels == 1, 14:] += 150
+        for name, A in ((f"{prefix}-images-idx3-ubyte.gz", images),
+                        (f"{prefix}-labels-idx1-ubyte.gz", labels)):
+            (data / name).write_bytes(gzip.compress(idx_bytes(A)))
+    path = Path(__file__).resolve().parents[1] / "examples" / "fashion_mnist_twolayer.py"
+    spec = importlib.util.spec_from_file_location("fashion_mnist_twolayer", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    out = tmp_path / "out"
+    summary = example.main(["--classes", "0", "Trouser", "--n", "100", "--width", "40",
+                            "--steps", "60", "--batch-size", "20", "--records", "4",
+                            "--data", str(data), "--out", str(out)])
+    assert summary["classes"] == ["T-shirt/top", "Trouser"]
+    assert summary["n_train"] == 100 and summary["n_test"] == 60
+    assert summary["test_accuracy"] >= 0.95
+    losses = summary["history"]["test_loss"]  # log 2 at the start (h ~ 0): it must drop
+    assert losses[0] == pytest.approx(np.log(2.0), abs=0.05) and losses[-1] < 0.5 * losses[0]
+    for name in ("learning_curve.png", "particles.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "summary.json").read_text())["width"] == 40
