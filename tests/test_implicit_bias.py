@@ -1,0 +1,257 @@
+"""Implicit bias of wide two-layer networks (seed 002, section 5): data, kernel, margins, GD.
+
+References: Monte Carlo for the closed-form kernel, hand computations for the margin
+normalisation, finite differences for the gradient of the soft-min/exp/logistic step,
+scipy's SLSQP and the KKT conditions for the hard-margin SVM, and the SVM on the network's
+own features for the direction that output-only GD converges to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from descentlab.data.clusters import ClusterData, cluster_centers
+from descentlab.errors import DescentlabError
+from descentlab.experiments.icm_fig5 import IcmFig5, direction_groups, directions_for
+from descentlab.experiments.icm_fig6 import IcmFig6
+from descentlab.meanfield import ParticleBatch, seeded
+from descentlab.meanfield.implicit_bias import (
+    MarginGD,
+    init_networks,
+    misclassification,
+    network_norms,
+    normalized_margin,
+    published_margin_gd,
+    train_margin,
+)
+from descentlab.meanfield.kernels_ref import (
+    empirical_kernel,
+    hard_margin_svm,
+    kkt_residual,
+    limit_kernel,
+    sphere_relu_kernel,
+)
+from descentlab.problems.twolayer import add_bias
+
+
+# ------------------------------------------------------------------------------ data
+def test_cluster_data_geometry():
+    k = 3
+    delta = 1 / (3 * k - 1)
+    c = cluster_centers(k)
+    assert np.allclose(sorted(set(c[:, 0].round(12))), [-3 / 8, 0, 3 / 8])
+    dist = ClusterData.draw(k, 6, seeded(0, 1))
+    assert sorted(dist.labels) == [-1] * 4 + [1] * 5
+    X, y = dist.sample(20_000, seeded(0, 2))
+    assert X.shape == (20_000, 6) and np.all(np.abs(X) <= 0.5)
+    dists = np.linalg.norm(X[:, None, :2] - c[None], axis=2)
+    nearest = dists.argmin(axis=1)
+    r = dists.min(axis=1)
+    assert r.max() <= delta + 1e-12
+    assert np.array_equal(y, dist.labels[nearest])
+    # uniform on the disk: P(r <= Delta/2) = 1/4 (the code's law "radius" gives 1/2)
+    assert abs(np.mean(r <= delta / 2) - 0.25) < 0.015
+    Xr, _ = dataclasses.replace(dist, radius_law="radius").sample(20_000, seeded(0, 2))
+    rr = np.linalg.norm(Xr[:, None, :2] - c[None], axis=2).min(axis=1)
+    assert abs(np.mean(rr <= delta / 2) - 0.5) < 0.015
+    # the noise coordinates are uniform on [-1/2, 1/2]: variance 1/12
+    assert np.allclose(X[:, 2:].var(axis=0), 1 / 12, rtol=0.05)
+    with pytest.raises(DescentlabError, match="labels"):
+        ClusterData(3, 2, np.zeros(9))
+
+
+# ---------------------------------------------------------------------------- kernel
+def test_sphere_kernel_against_monte_carlo():
+    rng = np.random.default_rng(0)
+    D = 4
+    X = rng.standard_normal((5, D))
+    eta = rng.standard_normal((400_000, D))
+    eta /= np.linalg.norm(eta, axis=1, keepdims=True)
+    P = np.maximum(X @ eta.T, 0)
+    mc = P @ P.T / eta.shape[0]
+    K = sphere_relu_kernel(X)
+    assert np.allclose(K, mc, rtol=0.02, atol=2e-3)
+    # Gaussian eta: D times the sphere kernel
+    assert np.allclose(limit_kernel(X, b_init="gaussian"), D * K)
+    # the empirical kernel of many sphere neurons tends to it
+    assert np.allclose(empirical_kernel(eta[:200_000], X), K, rtol=0.03, atol=3e-3)
+
+
+# --------------------------------------------------------------------------- margins
+def test_margin_normalisation_hand_made():
+    # two neurons, m = 2: f(x) = (a1 relu(b1.x) + a2 relu(b2.x)) / 2
+    a = np.array([[2.0, -1.0]])
+    b = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    batch = ParticleBatch((2,), a, b)
+    X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    y = np.array([1.0, -1.0])
+    # f(x1) = (2*1 - 0)/2 = 1, f(x2) = (0 - 2)/2 = -1 -> min y f = 1
+    norms_both = (4 + 1 + 1 + 1) / 2  # (a1^2 + a2^2 + |b1|^2 + |b2|^2) / m
+    norms_out = np.sqrt(5) / 2
+    assert np.isclose(network_norms(batch, "both")[0, 0], norms_both)
+    assert np.isclose(network_norms(batch, "output")[0, 0], norms_out)
+    assert np.isclose(normalized_margin(batch, X, y, "both")[0, 0], 1 / norms_both)
+    assert np.isclose(normalized_margin(batch, X, y, "output")[0, 0], 1 / norms_out)
+    # 2-homogeneity: scaling (a, b) by c scales f by c^2 and ||W||^2 by c^2
+    big = ParticleBatch((2,), 3 * a, 3 * b)
+    assert np.isclose(normalized_margin(big, X, y, "both")[0, 0], 1 / norms_both)
+    assert misclassification(batch, X, y)[0, 0] == 0.0
+    assert misclassification(batch, X, -y)[0, 0] == 1.0
+
+
+@pytest.mark.parametrize("loss", ["softmin", "exponential", "logistic"])
+@pytest.mark.parametrize("regime", ["both", "output"])
+def test_one_step_is_a_gradient_step(loss, regime):
+    """The first step equals W - gamma_1 m grad L(W), gradient by central differences."""
+    rng = np.random.default_rng(1)
+    m, D, n = 6, 3, 7
+    X = rng.standard_normal((n, D))
+    y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+    a0, b0 = rng.standard_normal(m), rng.standard_normal((m, D))
+
+    def objective(theta):
+        a, b = theta[:m], theta[m:].reshape(m, D)
+        u = y * (np.maximum(X @ b.T, 0) @ a) / m
+        if loss == "softmin":
+            return np.log(np.mean(np.exp(-u)))
+        if loss == "exponential":
+            return np.mean(np.exp(-u))
+        return np.mean(np.log1p(np.exp(-u)))
+
+    theta = np.concatenate([a0, b0.ravel()])
+    h = 1e-6
+    grad = np.array([(objective(theta + h * e) - objective(theta - h * e)) / (2 * h)
+                     for e in np.eye(theta.size)])
+    gd = MarginGD(lr=0.3, loss=loss, schedule="sqrt", output_boost=False)
+    batch = ParticleBatch((m,), a0[None], b0[None])
+    res = train_margin(batch, X, y, gd, 1, regime=regime)
+    step = 0.3 / np.sqrt(2) * m
+    expect_a = a0 - step * grad[:m]
+    expect_b = b0 - step * grad[m:].reshape(m, D) if regime == "both" else b0
+    assert np.allclose(res.batch.a[0], expect_a, atol=1e-7)
+    assert np.allclose(res.batch.b[0], expect_b, atol=1e-7)
+    assert np.isclose(res.objective[0, 0, 0], objective(theta))
+
+
+def test_batched_equals_alone_and_float32_close():
+    dist = ClusterData.draw(3, 4, seeded(0, 0))
+    X, y = dist.sample(30, seeded(0, 1))
+    X = add_bias(X)
+    gd = published_margin_gd()
+    both = init_networks([20, 50], 5, lambda s, r: seeded(3, s, r), regime="both")
+    res = train_margin(both, X, y, gd, 200, regime="both")
+    alone = init_networks([50], 5, lambda s, r: seeded(3, s, 1), regime="both")
+    res1 = train_margin(alone, X, y, gd, 200, regime="both")
+    assert np.array_equal(res.batch.network(0, 1)[0], res1.batch.a[0])
+    assert np.array_equal(res.margin[-1, 0, 1], res1.margin[-1, 0, 0])
+    res32 = train_margin(both, X, y, gd, 200, regime="both", matmul_dtype="float32")
+    assert np.allclose(res32.batch.a, res.batch.a, rtol=1e-3, atol=1e-4)
+
+
+def test_bad_input():
+    batch = init_networks([4], 3, lambda s, r: seeded(0), regime="both")
+    X = np.zeros((5, 3))
+    with pytest.raises(DescentlabError, match="labels"):
+        train_margin(batch, X, np.zeros(5), MarginGD(), 1, regime="both")
+    with pytest.raises(DescentlabError, match="regime"):
+        train_margin(batch, X, np.ones(5), MarginGD(), 1, regime="hidden")
+    with pytest.raises(DescentlabError, match="shape"):
+        train_margin(batch, np.zeros((5, 2)), np.ones(5), MarginGD(), 1, regime="both")
+    with pytest.raises(DescentlabError, match="loss"):
+        MarginGD(loss="square")
+    with pytest.raises(DescentlabError, match="lr"):
+        MarginGD(lr=-1.0)
+
+
+# ------------------------------------------------------------------------- kernel SVM
+def _tiny_set(n=20, seed=0):
+    dist = ClusterData.draw(3, 2, seeded(seed, 0))
+    X, y = dist.sample(n, seeded(seed, 1))
+    return add_bias(X), y
+
+
+def test_hard_margin_svm_against_slsqp_and_kkt():
+    """The dual solver against the primal max-margin problem in an explicit feature space
+    (60 ReLU features: min |w|^2 s.t. y_i w.phi_i >= 1, scipy SLSQP), and the KKT
+    conditions on the limit kernel."""
+    X, y = _tiny_set()
+    b = seeded(7).standard_normal((60, 3))
+    Phi = np.maximum(X @ b.T, 0) / np.sqrt(60)
+    K = Phi @ Phi.T
+    assert np.allclose(K, empirical_kernel(b, X))
+    svm = hard_margin_svm(K, y)
+    assert kkt_residual(K, y, svm) < 1e-8
+    scale = 100.0  # w = scale v: |v|^2 of order 1, better conditioned for SLSQP
+    cons = {"type": "ineq", "fun": lambda v: y * (Phi @ v) * scale - 1,
+            "jac": lambda v: scale * y[:, None] * Phi}
+    ref = minimize(lambda v: v @ v, np.zeros(60), jac=lambda v: 2 * v, constraints=[cons],
+                   method="SLSQP", options={"ftol": 1e-15, "maxiter": 5000})
+    assert ref.success, ref.message
+    assert np.isclose(svm.norm ** 2, scale ** 2 * ref.fun, rtol=1e-5)
+    assert np.allclose(svm.decision(K), scale * Phi @ ref.x, atol=1e-4)
+    # the limit kernel: margins exactly 1 on the support vectors, >= 1 elsewhere
+    K = limit_kernel(X)
+    svm = hard_margin_svm(K, y)
+    assert kkt_residual(K, y, svm) < 1e-8
+    u = y * svm.decision(K)
+    assert np.all(u >= 1 - 1e-8) and np.allclose(u[svm.alpha > 0], 1)
+
+
+def test_hard_margin_svm_not_separable():
+    K = np.ones((2, 2))
+    with pytest.raises(DescentlabError, match="separable"):
+        hard_margin_svm(K, np.array([1.0, -1.0]))
+
+
+def test_output_training_converges_to_the_kernel_svm():
+    """Output-only GD converges in direction to the hard-margin SVM on its own features
+    (exact limit), and is close to the limit-kernel SVM (m = 400 features)."""
+    X, y = _tiny_set()
+    Xt, _ = ClusterData.draw(3, 2, seeded(0, 0)).sample(300, seeded(0, 3))
+    Xt = add_bias(Xt)
+    m = 400
+    batch = init_networks([m], 3, lambda s, r: seeded(5, s, r), regime="output")
+    b = batch.b[0]
+    svm = hard_margin_svm(empirical_kernel(b, X), y)
+    res = train_margin(batch, X, y, MarginGD(lr=2.0), 40_000, regime="output",
+                       record_at=[10_000, 40_000])
+    a = res.batch.a[0]
+    g = (np.maximum(Xt @ b.T, 0) @ a / m) / (np.linalg.norm(a) / np.sqrt(m))
+    g_svm = svm.normalized(empirical_kernel(b, Xt, X))
+    dist = np.linalg.norm(g - g_svm) / np.linalg.norm(g_svm)
+    assert dist < 0.02
+    rkhs = res.margin[:, 0, 0] / np.sqrt(m)
+    assert rkhs[-1] > rkhs[0] and abs(rkhs[-1] - svm.margin) < 0.01 * svm.margin
+    # the limit kernel (m -> infinity): same decisions, close outputs
+    svm_inf = hard_margin_svm(limit_kernel(X), y)
+    g_inf = svm_inf.normalized(limit_kernel(Xt, X))
+    assert np.mean(np.sign(g) == np.sign(g_inf)) >= 0.97
+    assert np.linalg.norm(g - g_inf) / np.linalg.norm(g_inf) < 0.25
+
+
+# ----------------------------------------------------------------------- experiments
+def test_direction_groups():
+    rng = np.random.default_rng(0)
+    u = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    b = np.repeat(u, 50, axis=0) + 1e-3 * rng.standard_normal((100, 3))
+    a = np.concatenate([np.ones(50), -np.ones(50)])
+    a[0] = -1  # one particle of the first direction with the other sign
+    masses = direction_groups(a, b, 5.0)
+    assert len(masses) == 3
+    assert directions_for(masses, 0.9) == 2
+    assert directions_for(np.ones(10), 0.9) == 9
+
+
+@pytest.mark.parametrize("experiment", [IcmFig5, IcmFig6])
+def test_quick_presets_pass(experiment):
+    exp = experiment()
+    config = exp.config("quick")
+    results = exp.run(config)
+    claims = exp.check(results, config)
+    assert claims and all(c.passed for c in claims), [c for c in claims if not c.passed]
+    figures = exp.plot(results, config)
+    assert figures
