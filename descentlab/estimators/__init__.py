@@ -18,6 +18,7 @@ from .linear import (
     LogisticRegression,
     Ridge,
 )
+from .twolayer import TwoLayerClassifier, TwoLayerRegressor
 
 __all__ = ["AUTO_SAGA_MIN_SAMPLES", "ElasticNet", "Lasso", "LeastSquaresRegressor",
-           "LogisticRegression", "Ridge"]
+           "LogisticRegression", "Ridge", "TwoLayerClassifier", "TwoLayerRegressor"]

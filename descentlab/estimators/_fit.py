@@ -12,9 +12,11 @@ one of ``Problem.gradient_mapping``). On the averaged objectives of descentlab
 gradient) whenever ||G(x0)||_inf <= 1, as for the logistic loss on bounded features. Each
 check costs one full gradient (a vectorized pass, a fraction of a stochastic epoch).
 
-The records form a descentlab ``Trace`` (same columns as ``run``'s; ``subopt``,
-``rel_subopt`` and ``dist_to_opt`` are NaN since no optimum is computed), with
-``stop_reason`` "tol" or "max_iter".
+Without a tolerance (the two-layer estimators) all ``max_iter`` epochs are run and the
+state is recorded at about 50 geometric points. The records form a descentlab ``Trace``
+(same columns as ``run``'s plus ``grad_inf``; ``subopt``, ``rel_subopt`` and
+``dist_to_opt`` are NaN since no optimum is computed), with ``stop_reason`` "tol" or
+"max_iter".
 """
 
 from __future__ import annotations
@@ -88,8 +90,11 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
     if threshold is not None and rows[0]["grad_inf"] <= threshold:
         stop = "tol"
     else:
-        while epochs < max_iter:
-            epochs += 1
+        # with a tolerance every epoch is checked; without one, ~50 geometric records
+        checks = range(1, max_iter + 1) if threshold is not None else \
+            np.unique(np.round(np.geomspace(1, max_iter, min(max_iter, 50))).astype(int))
+        for epochs in checks:
+            epochs = int(epochs)
             target = start_calls + epochs * n
             if state.calls < target:
                 t0 = time.perf_counter()

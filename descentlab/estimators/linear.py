@@ -26,8 +26,15 @@ as scikit-learn 1.8-1.9 still does (without its FutureWarning); with "elasticnet
 ``method``: any descentlab method name (``descentlab.methods.METHODS``) or a ``Method``;
 ``method_params`` passes hyperparameters (e.g. ``{"step": 1e-3}``). ``"auto"`` (default)
 picks SAGA (importance sampling when row norms vary, compiled lazy loops, prox for L1) when
-n >= ``AUTO_SAGA_MIN_SAMPLES`` and FISTA with gradient restart otherwise (measured in
-``tests/test_estimators.py``'s neighbour, see ``AUTO_SAGA_MIN_SAMPLES``). Methods without a
+n >= ``AUTO_SAGA_MIN_SAMPLES`` = 1000 and FISTA with gradient restart otherwise. Measured
+(estimator fit time, C = 1, fit_intercept, tol 1e-4, L2 / L1): a9a (n = 32561) SAGA 0.57 /
+1.04 s against FISTA 2.1 / 2.2 s (Catalyst 0.25 / 0.59, SVRG 0.32 / 0.53, but Catalyst
+and SVRG fall behind SAGA at tol 1e-8: 7.6 / 19 s against 7.0 s); mushrooms (8124) SAGA 0.08
+/ 0.68 s against FISTA 0.75 / 1.7 s; a9a subset n = 2000 SAGA 0.07 / 0.04 s against FISTA
+0.30 / 0.22 s. Below 1000 samples times are a few hundredths of a second either way, and
+FISTA is the robust one: on the unscaled breast-cancer data (n = 569, features up to 4e3)
+FISTA reaches 1e-4 in 1.8 s where SAGA, SVRG and Catalyst do not in 20000 epochs. Scale
+the features (``StandardScaler`` in a Pipeline) in any case. Methods without a
 prox refuse L1 penalties with a clear error; Katyusha's defaults need mu > 0, which the
 logistic loss with an unpenalized intercept does not have (pass its step and theta1, or
 ``fit_intercept=False``).
@@ -107,7 +114,8 @@ class _LinearFit:
         if not result.converged:
             warnings.warn(f"{type(self).__name__} ({method.name}) did not reach tol={self.tol} "
                           f"in max_iter={self.max_iter} epochs (sup norm of the gradient "
-                          f"mapping {result.trace.final('grad_inf'):.2e}); increase max_iter",
+                          f"mapping {result.trace.final('grad_inf'):.2e}); increase max_iter or "
+                          "scale the features (StandardScaler)",
                           ConvergenceWarning, stacklevel=3)
         self.method_ = method.name
         x = result.x
