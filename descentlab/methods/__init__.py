@@ -7,6 +7,7 @@ import dataclasses
 from ..errors import DescentlabError
 from .base import Method, State, iterations_for
 from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+from .langevin import Langevin
 from .stochastic import SGD, STORM, AdaGrad, Adam, Katyusha, RMSProp, SpiderBoost
 from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
 
@@ -14,11 +15,12 @@ from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
-                              RMSProp, STORM, SpiderBoost, Katyusha)
+                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
-           "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha"}
+           "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha",
+           "ula": "langevin"}
 
 
 def get_method(name: str, **hyperparameters) -> Method:
@@ -37,6 +39,6 @@ def get_method(name: str, **hyperparameters) -> Method:
 
 
 __all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
-           "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Method", "Nesterov",
+           "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for"]
