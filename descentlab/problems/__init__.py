@@ -1,10 +1,12 @@
 """What is minimized: objectives with gradients, prox, constants and reference optima."""
 
 from .base import Problem
+from .diagonal import DiagonalNetwork
 from .linear import LeastSquares, LinearModel, Logistic
 from .regularizers import Regularizer
 from .toy import PLExample, Quadratic, ScalarNetwork
 from .twolayer import Teacher, TeacherStudentData, TwoLayerProblem
 
-__all__ = ["LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem", "Quadratic",
-           "Regularizer", "ScalarNetwork", "Teacher", "TeacherStudentData", "TwoLayerProblem"]
+__all__ = ["DiagonalNetwork", "LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem",
+           "Quadratic", "Regularizer", "ScalarNetwork", "Teacher", "TeacherStudentData",
+           "TwoLayerProblem"]
