@@ -694,7 +694,8 @@ class Katyusha(Method):
             raise DescentlabError(
                 "katyusha: the default parameters need a strongly convex problem (mu > 0), "
                 "the problem reports mu = 0; add an L2 term (reg='l2' or 'elasticnet' with "
-                "lam > 0) or give both theta1= and step=")
+                "lam > 0; with fit_intercept=True the logistic loss has mu = 0 whatever lam, "
+                "along the unpenalized intercept) or give both theta1= and step=")
         sigma = mu / Lm
         theta1 = self.theta1 if self.theta1 is not None else \
             min(math.sqrt(2.0 * sigma * n / 3.0), 0.5)
