@@ -217,8 +217,8 @@ def test_output_training_converges_to_the_kernel_svm():
     batch = init_networks([m], 3, lambda s, r: seeded(5, s, r), regime="output")
     b = batch.b[0]
     svm = hard_margin_svm(empirical_kernel(b, X), y)
-    res = train_margin(batch, X, y, MarginGD(lr=2.0), 40_000, regime="output",
-                       record_at=[10_000, 40_000])
+    res = train_margin(batch, X, y, MarginGD(lr=2.0), 150_000, regime="output",
+                       record_at=[20_000, 150_000])
     a = res.batch.a[0]
     g = (np.maximum(Xt @ b.T, 0) @ a / m) / (np.linalg.norm(a) / np.sqrt(m))
     g_svm = svm.normalized(empirical_kernel(b, Xt, X))
@@ -226,11 +226,15 @@ def test_output_training_converges_to_the_kernel_svm():
     assert dist < 0.02
     rkhs = res.margin[:, 0, 0] / np.sqrt(m)
     assert rkhs[-1] > rkhs[0] and abs(rkhs[-1] - svm.margin) < 0.01 * svm.margin
-    # the limit kernel (m -> infinity): same decisions, close outputs
+    # the limit kernel (m -> infinity): mostly the same decisions; what separates the
+    # trained network from the limit-kernel SVM is its finite random features (the gap is
+    # that of its own-feature SVM, ~0.28 at m = 400 on this set, 0.12 at m = 2000)
     svm_inf = hard_margin_svm(limit_kernel(X), y)
     g_inf = svm_inf.normalized(limit_kernel(Xt, X))
-    assert np.mean(np.sign(g) == np.sign(g_inf)) >= 0.97
-    assert np.linalg.norm(g - g_inf) / np.linalg.norm(g_inf) < 0.25
+    assert np.mean(np.sign(g) == np.sign(g_inf)) >= 0.9
+    gap_net = np.linalg.norm(g - g_inf) / np.linalg.norm(g_inf)
+    gap_svm = np.linalg.norm(g_svm - g_inf) / np.linalg.norm(g_inf)
+    assert gap_net < 0.4 and abs(gap_net - gap_svm) < 0.01
 
 
 # ----------------------------------------------------------------------- experiments

@@ -335,7 +335,7 @@ class IcmFig6(Experiment):
                 ax_m.semilogx(stats.index, stats["margin"] * scale, color=COLORS[regime],
                               label=regime + ("" if regime == "both" else " (/sqrt m)"))
             ax_m.axhline(0, color="0.6", lw=0.8)
-            ax_m.set_ylim(bottom=max(ax_m.get_ylim()[0], -0.05))
+            ax_m.set_yscale("symlog", linthresh=1e-2)
             ax_e.set_xlabel("step")
             ax_e.set_ylabel("mean test error")
             ax_m.set_xlabel("step")

@@ -41,9 +41,12 @@ the same max-margin direction), a_j ~ N(0, 1) when both layers train and a_j = 0
 
 Networks are batched as in ``descentlab.meanfield.particles`` (S streams, each with its own
 training set, R networks of any widths per stream): a step is one BLAS product b X^T per
-stream, one compiled pass (``_margin_kernels.margin_step``) and one product Q X, whatever
-the number of networks. ``matmul_dtype="float32"`` runs the two products (and stores the
-frozen features) in single precision; sums and parameters stay float64.
+stream, two compiled passes without reductions (``_margin_kernels``: F with relu in place,
+then Q), the reductions GA = relu(b X^T) D as BLAS products per network, and one product
+Q X, whatever the number of networks; in the output regime the features are computed once
+and a step is two BLAS matrix-vector products per network. ``matmul_dtype="float32"`` runs
+the products in single precision and stores the features so (the objective, its
+derivatives, the records and the parameters stay float64).
 """
 
 from __future__ import annotations
@@ -232,15 +235,15 @@ def train_margin(batch: ParticleBatch, X, y, gd: MarginGD, steps: int, *, regime
     starts, c = out.starts, out.scale
     sqrt_m = np.sqrt(np.asarray(out.widths, dtype=np.float64))
     Xm = X.astype(mm)
-    ZT = np.empty((S, M, n), mm)
+    P = np.empty((S, M, n), mm)  # relu(b X^T): recomputed each step, or frozen
     F, D = np.empty((S, R, n)), np.empty((S, R, n))
     Lv, Mg, GA = np.empty((S, R)), np.empty((S, R)), np.empty((S, M))
-    Q = np.empty((S, M, n), mm) if both else np.empty((S, 1, 1), mm)
+    Q = np.empty((S, M, n), mm) if both else None
     G = np.empty((S, M, out.dim), mm) if both else None
 
     def features() -> None:
         bm = b if mm == b.dtype else b.astype(mm)
-        np.matmul(bm, Xm.transpose(0, 2, 1), out=ZT)
+        np.matmul(bm, Xm.transpose(0, 2, 1), out=P)
 
     T = records.size
     objective, raw, norm = np.empty((T, S, R)), np.empty((T, S, R)), np.empty((T, S, R))
@@ -260,27 +263,39 @@ def train_margin(batch: ParticleBatch, X, y, gd: MarginGD, steps: int, *, regime
         if errors is not None:
             errors[i] = misclassification(out, X_test, y_test)
 
+    def output_gradient() -> None:
+        """GA[s, j] = sum_i P[s, j, i] D[s, r(j), i] (BLAS, one product per network)."""
+        Dm = D if mm == D.dtype else D.astype(mm)
+        for r in range(R):
+            j0, j1 = starts[r], starts[r + 1]
+            GA[:, j0:j1] = np.matmul(P[:, j0:j1], Dm[:, r, :, None])[:, :, 0]
+
     if not both:
         features()
+        np.maximum(P, 0, out=P)
     observe(0)
-    zeros = np.zeros((S, R))
+    network_of = out.network_of
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(1, steps + 1):
-            gamma = gd.step_size(k)
+            lr = np.full((S, R), gd.step_size(k))
             if both:
                 features()
-                lr = np.full((S, R), gamma)
-                _margin_kernels.margin_step(ZT, y, a, c, starts, code, lr, -lr, True, F, D,
-                                            Lv, Mg, GA, Q)
-                np.matmul(Q, Xm, out=G)
-                b += G
+                _margin_kernels.forward_relu(P, a, c, starts, F, True)  # P = relu in place
             else:
-                lr = np.full((S, R), gamma)
                 if gd.output_boost:
                     rms = np.sqrt(np.add.reduceat(a * a, starts[:-1], axis=1)) / sqrt_m
                     lr *= np.maximum(1.0, rms)
-                _margin_kernels.margin_step(ZT, y, a, c, starts, code, lr, zeros, False, F,
-                                            D, Lv, Mg, GA, Q)
+                w = (c * a).astype(mm)
+                for r in range(R):
+                    j0, j1 = starts[r], starts[r + 1]
+                    F[:, r] = np.matmul(w[:, None, j0:j1], P[:, j0:j1])[:, 0]
+            _margin_kernels.objectives(y, F, code, D, Lv, Mg)
+            output_gradient()
+            if both:
+                _margin_kernels.input_factors(P, a, D, starts, -lr, Q)
+                np.matmul(Q, Xm, out=G)
+                b += G
+            a -= lr[:, network_of] * GA
             observe(k)
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = raw / norm
