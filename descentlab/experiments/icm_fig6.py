@@ -194,7 +194,7 @@ class IcmFig6(Experiment):
                    "Claims: both layers better for d >= 10, error grows more slowly with d.")
     Config = Config
     presets = {"quick": Config(n_values=(32, 128), d_values=(5, 15), n_for_d=128, width=200,
-                               seeds=4, seeds_per_task=4, steps=3000, records=8, lr_output=3.0,
+                               seeds=4, seeds_per_task=4, steps=3000, records=8, lr_output=2.0,
                                n_test=1000, margin_widths=(16, 64, 256), margin_seeds=2,
                                margin_n=64),
                "paper": Config()}
