@@ -286,8 +286,8 @@ class IcmFig5(Experiment):
             ax.plot(np.tanh(0.5) * np.cos(t), np.tanh(0.5) * np.sin(t), color="k", lw=0.6)
             ax.scatter(q[:, 0], q[:, 1], s=40 * mass / mass.max() + 0.5,
                        c=[POSITIVE if v > 0 else NEGATIVE for v in a], alpha=0.6, lw=0)
-            ax.set_xlim(-1, 1)
-            ax.set_ylim(-1, 1)
+            ax.set_xlim(-1.08, 1.08)
+            ax.set_ylim(-1.08, 1.08)
             ax.set_aspect("equal")
             ax.axis("off")
             s = results[(results["kind"] == "summary") & (results["set"] == i)].iloc[0]
