@@ -28,19 +28,23 @@ orthogonal inputs, an asymptotic rate between 1/n and 1/sqrt(n).)
   norm at the current point), computed in the span of the inputs (cost m n^2 per step, any
   d: d = 10^6 is free); times are flow times t = sum of the steps;
 * success = the training loss reaches ``tol`` (1e-6) times its initial value before the
-  flow time ``budget`` * n (30 n: the successful runs converge by about 2 n, failed runs
-  sit on a plateau with one or more "dead" points that no active neuron of the right sign
-  can reach); convergence time = that flow time.
+  flow time ``budget`` * n (10 n: the slowest success of the paper preset took 2.9 n;
+  failed runs sit on a plateau with one or more "dead" points that no active neuron of
+  the right sign can reach); convergence time = that flow time.
 
 **Parts** (``part`` column; each task is one (part, n, d, m) with ``reps`` independent
 data sets and initialisations trained as one batch):
 
 * ``n``: success probability against n at fixed d and m (``dims_n``, ``width_n``): the
-  transition in n. It sits where log n reaches c m, whatever d (measured: the curves
-  at d = 64 and d = 10^6 are close), i.e. it is the width condition m >~ log n read at
-  fixed m. For exactly orthogonal inputs the success probability is known in closed form
-  (``orthogonal_success_probability``: point i is fitted iff one neuron of sign y_i is
-  active on x_i at t = 0, probability 1 - 2^-m_+); it is drawn as a reference. Weak
+  transition in n. It sits where log n reaches c m, nearly whatever d (paper preset,
+  m = 10: d = 4096 and d = 10^6 agree within the binomial noise for n <= 256), i.e. it
+  is the width condition m >~ log n read at fixed m, not a condition on n/d. The
+  transition is broad (success ~ exp(-c n (3/4)^m)): going from 0.9 to 0.1 takes a factor
+  of about 100 in n. Inputs correlated more strongly (d = 64 < n, tried while building)
+  succeed *more* often at large n. For exactly orthogonal inputs the success probability
+  is known in closed form (``orthogonal_success_probability``: point i is fitted iff one
+  neuron of sign y_i is active on x_i at t = 0, probability 1 - 2^-m_+); it is drawn as a
+  reference. Weak
   correlations make success *more* likely than that formula (a neuron inactive on x_i is
   moved by the other points through the O(1/sqrt d) correlations, of the same order as its
   initial pre-activation).
@@ -52,18 +56,23 @@ data sets and initialisations trained as one batch):
   successful runs; loss curves (rep 0) against t / n.
 
 **Claims.** (1) success rate >= 0.9 over the runs with n <= ``low_n`` and (2) <= 0.1 over
-the runs with n >= ``high_n``, for each d of part ``n``; (3) the fitted exponent of the
-median convergence time in n is within ``time_tol`` = 0.2 of 1. Tolerance: the bootstrap
-over repetitions gives a 95% interval of about +-0.05..0.1 for the slope (reported in the
-claim), and the paper's refined statement allows a rate up to 1/sqrt(n) late in training,
-so an exponent somewhat below 1 is not a contradiction; 0.2 covers both while excluding
-sqrt(n) (0.5) and n log n-type growth over the grid. (4) m_50(n) is non-decreasing in n
-and grows at most like log n: its least-squares slope against log2 n is positive and at
+the runs with n >= ``high_n``, for each d of part ``n`` with d >= max(ns_n)^2 (the slide's
+regime; other d are drawn, not checked); (3) the fitted exponent of the median
+convergence time in n is within ``time_tol`` = 0.2 of 1. Tolerance: the bootstrap over
+repetitions gives a 95% interval of width about 0.08 (paper) to 0.3 (quick) for the slope
+(reported in the claim), and the paper's refined statement allows a rate up to 1/sqrt(n)
+late in training, so an exponent somewhat below 1 is not a contradiction; 0.2 covers
+both while excluding sqrt(n) (0.5) and n^2. Measured (paper): 0.880, bootstrap 95%
+[0.846, 0.920]: the interval excludes 1, t/n drifts from 1.4 (n = 16) to 0.9 (n = 512);
+the time is of order n up to a slowly decreasing factor. (4) m_50(n) is non-decreasing in
+n and grows at most like log n: its least-squares slope against log2 n is positive and at
 most 1 / log2(4/3) (about 2.4, the orthogonal-data value where the failure probability
 per point is (3/4)^m).
 
-Quick preset: about 10 s on a free core. Paper preset: about 4 minutes on two busy cores
-(measured; see the report of the session that added it).
+Quick preset: 17 s on two busy cores (claims (1)-(2) pass with thin margins there:
+0.925 >= 0.9 and 0.075 <= 0.1). Paper preset: 3 min 40 s wall on two busy cores (load ~6),
+claims 0.935, 0.050, slope 0.880, m_50 = 4.5, 8.0, 11.2, 13.3 at n = 4, 16, 64, 256
+(slope 1.48 per doubling of n).
 """
 
 from __future__ import annotations
