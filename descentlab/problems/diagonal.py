@@ -92,7 +92,7 @@ def min_l2_interpolator(X, y) -> np.ndarray:
 def implicit_bias_interpolator(X, y, alpha: float, *, tol: float = 1e-10,
                                max_iter: int = 500) -> np.ndarray:
     """The limit of the gradient flow from u = v = alpha 1 (Woodworth et al. 2020):
-    theta = 2 alpha^2 sinh(X^T nu), nu = argmin 2 alpha^2 sum cosh(X^T nu) - y . nu.
+    theta = 2 alpha^2 sinh(X^T nu), nu = argmin 2 alpha^2 sum (cosh(X^T nu) - 1) - y . nu.
 
     Damped Newton on the dual (gradient X theta - y, Hessian X diag(2 alpha^2 cosh) X^T)
     until ||X theta - y||_inf <= tol (1 + ||y||_inf)."""
@@ -105,7 +105,8 @@ def implicit_bias_interpolator(X, y, alpha: float, *, tol: float = 1e-10,
         s = X.T @ v
         if np.max(np.abs(s)) > 700:
             return math.inf
-        return c * float(np.sum(np.cosh(s))) - float(y @ v)
+        # cosh(s) - 1 = 2 sinh(s/2)^2, accurate for small s (large alpha: tiny nu)
+        return 2.0 * c * float(np.sum(np.sinh(0.5 * s) ** 2)) - float(y @ v)
 
     phi = dual(nu)
     for _ in range(max_iter):
