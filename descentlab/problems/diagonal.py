@@ -116,8 +116,16 @@ def implicit_bias_interpolator(X, y, alpha: float, *, tol: float = 1e-10,
         if np.max(np.abs(r)) <= tol * (1.0 + np.max(np.abs(y))):
             return theta
         H = (X * (c * np.cosh(s))) @ X.T
-        step = np.linalg.solve(H + 1e-14 * np.trace(H) / H.shape[0] * np.eye(H.shape[0]), r)
+        try:
+            step = np.linalg.solve(H, r)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, r, rcond=None)[0]
         t = 1.0
+        if float(r @ step) <= 1e-12 * (1.0 + abs(phi)):
+            # the decrease is below the rounding of the dual: take the full Newton step
+            nu = nu - step
+            phi = dual(nu)
+            continue
         while True:
             cand = nu - t * step
             phi_c = dual(cand)
