@@ -2,11 +2,14 @@
 
 from . import (  # noqa: F401
     complexity,
+    diagonal_nets,
     icm_fig2,
     icm_fig3,
+    langevin,
     lazy,
     pl_example,
     quadratic_rates,
     rates,
     semilocal_pl,
+    weakly_correlated,
 )
