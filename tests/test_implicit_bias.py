@@ -38,6 +38,15 @@ from descentlab.meanfield.kernels_ref import (
 from descentlab.problems.twolayer import add_bias
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Single-threaded BLAS, as the sweep runs tasks (small products, shared cores)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 # ------------------------------------------------------------------------------ data
 def test_cluster_data_geometry():
     k = 3
@@ -190,7 +199,9 @@ def test_hard_margin_svm_against_slsqp_and_kkt():
             "jac": lambda v: scale * y[:, None] * Phi}
     ref = minimize(lambda v: v @ v, np.zeros(60), jac=lambda v: 2 * v, constraints=[cons],
                    method="SLSQP", options={"ftol": 1e-15, "maxiter": 5000})
-    assert ref.success, ref.message
+    # SLSQP may stop with "positive directional derivative" at the optimum: check that its
+    # point is feasible and optimal instead of its flag
+    assert np.min(y * (Phi @ ref.x) * scale) >= 1 - 1e-6, ref.message
     assert np.isclose(svm.norm ** 2, scale ** 2 * ref.fun, rtol=1e-5)
     assert np.allclose(svm.decision(K), scale * Phi @ ref.x, atol=1e-4)
     # the limit kernel: margins exactly 1 on the support vectors, >= 1 elsewhere

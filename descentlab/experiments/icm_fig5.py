@@ -196,7 +196,7 @@ class IcmFig5(Experiment):
                    "kernel max-margin SVM and the particles. Claims: the output layer is "
                    "close to the kernel SVM, the both-layer predictor uses few directions.")
     Config = Config
-    presets = {"quick": Config(n=32, sets=2, grid=61),
+    presets = {"quick": Config(n=32, sets=2, steps=100_000, grid=61),
                "paper": Config()}
     version = "1"
 
