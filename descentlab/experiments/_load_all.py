@@ -5,6 +5,8 @@ from . import (  # noqa: F401
     diagonal_nets,
     icm_fig2,
     icm_fig3,
+    icm_fig5,
+    icm_fig6,
     langevin,
     lazy,
     pl_example,
