@@ -322,16 +322,23 @@ class IcmFig6(Experiment):
                 for _, gs in g.groupby("seed"):
                     gs = gs.sort_values(axis)
                     ax.plot(gs[axis], gs["test_error"], "--", color=col, alpha=0.15, lw=0.8)
-                stats = g.groupby(axis)["test_error"].agg(["mean", "std"])
+                err = g.groupby(axis)["test_error"]
+                mean, q1, q3 = err.mean(), err.quantile(0.25), err.quantile(0.75)
                 name = {"both": "both layers", "output": "output layer"}.get(regime, regime)
-                ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], color=col, lw=3,
-                            capsize=3, label=name)
+                # mean (thick, as the published figure) and the interquartile band; a
+                # +- std bar would cross zero on the log axis
+                ax.fill_between(mean.index, q1, q3, color=col, alpha=0.15, lw=0)
+                ax.plot(mean.index, mean.to_numpy(), color=col, lw=3, label=name)
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ticks = np.sort(sub[axis].unique())
+            ax.set_xticks(ticks, [str(int(t)) for t in ticks])
+            ax.minorticks_off()
             ax.set_xlabel(axis)
             ax.set_ylabel("Test error")
             ax.set_title(f"test error vs {axis} ({label} = {fixed}, m = {config.width}, "
-                         f"{sub['seed'].nunique()} seeds)", fontsize=9)
+                         f"{sub['seed'].nunique()} seeds; mean, quartiles, each seed)",
+                         fontsize=9)
             ax.legend(fontsize=8)
             figures[f"error_vs_{axis}"] = fig
         cur = results[(results["kind"] == "curve") & (results["regime"] != "kernel SVM")]
