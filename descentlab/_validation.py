@@ -110,6 +110,15 @@ def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
     return y
 
 
+def check_dense_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """A dense, finite, non-empty float64 design (n, d) and its finite target of length n."""
+    if sp.issparse(X):
+        raise DescentlabError(f"X: expected a dense array, got a sparse {X.format} matrix "
+                              "(use X.toarray())")
+    X = check_design(np.asarray(X, dtype=np.float64))
+    return X, check_target(y, X.shape[0])
+
+
 def check_vector(name: str, x, dim: int, dtype=np.float64):
     """Validate a point of the parameter space (length ``dim``, finite); returns a copy."""
     try:

@@ -48,32 +48,16 @@ import math
 import numpy as np
 from scipy import optimize
 
-from .._validation import check_int, check_positive
+from .._validation import check_dense_xy, check_int, check_positive
 from ..errors import DescentlabError, SolutionError
 from .base import Problem
 
 
 # ------------------------------------------------------------------------ references
-def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise DescentlabError(f"X: expected a non-empty 2-D array (n_samples, n_features), "
-                              f"got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise DescentlabError("X: expected finite values, found NaN or Inf")
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if y.shape != (X.shape[0],):
-        raise DescentlabError(f"y: expected length {X.shape[0]} (the number of rows of X), "
-                              f"got shape {y.shape}")
-    if not np.all(np.isfinite(y)):
-        raise DescentlabError("y: expected finite values, found NaN or Inf")
-    return X, y
-
-
 def min_l1_interpolator(X, y) -> np.ndarray:
     """argmin ||theta||_1 s.t. X theta = y, by the LP min 1.(p + q), X (p - q) = y, p, q >= 0
     (scipy.optimize.linprog, HiGHS). Raises ``SolutionError`` if y is not in the range of X."""
-    X, y = _check_xy(X, y)
+    X, y = check_dense_xy(X, y)
     d = X.shape[1]
     res = optimize.linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y,
                            bounds=(0, None), method="highs")
@@ -85,7 +69,7 @@ def min_l1_interpolator(X, y) -> np.ndarray:
 
 def min_l2_interpolator(X, y) -> np.ndarray:
     """The minimum-norm least-squares solution X^+ y (an interpolator when X has rank n)."""
-    X, y = _check_xy(X, y)
+    X, y = check_dense_xy(X, y)
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
@@ -96,7 +80,7 @@ def implicit_bias_interpolator(X, y, alpha: float, *, tol: float = 1e-10,
 
     Damped Newton on the dual (gradient X theta - y, Hessian X diag(2 alpha^2 cosh) X^T)
     until ||X theta - y||_inf <= tol (1 + ||y||_inf)."""
-    X, y = _check_xy(X, y)
+    X, y = check_dense_xy(X, y)
     alpha = check_positive("alpha", alpha)
     c = 2.0 * alpha * alpha
     nu = np.zeros(X.shape[0])
@@ -165,7 +149,7 @@ class DiagonalNetwork(Problem):
     convex = False
 
     def __init__(self, X, y, alpha: float = 1.0):
-        X, y = _check_xy(X, y)
+        X, y = check_dense_xy(X, y)
         self.X, self.y = X, y
         self.n, self.d = X.shape
         self.dim = 2 * self.d

@@ -49,7 +49,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit
 
-from .._validation import check_choice, check_int, check_positive
+from .._validation import check_choice, check_dense_xy, check_int, check_positive
 from ..errors import DescentlabError
 from .base import Problem
 
@@ -398,18 +398,7 @@ class TwoLayerProblem(Problem):
                  alpha: float = 1.0, x0=None, init_seed: int = 0, b_init: str = "sphere",
                  b_scale: float = 1.0, a_init: str = "sign", a_scale: float = 1.0,
                  symmetric: bool = False):
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-            raise DescentlabError(f"X: expected a non-empty 2-D array (n_samples, n_features), "
-                                  f"got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise DescentlabError("X: expected finite values, found NaN or Inf")
-        y = np.asarray(y, dtype=np.float64).ravel()
-        if y.shape != (X.shape[0],):
-            raise DescentlabError(f"y: expected length {X.shape[0]} (the number of rows of X), "
-                                  f"got shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise DescentlabError("y: expected finite values, found NaN or Inf")
+        X, y = check_dense_xy(X, y)
         self.activation = get_activation(activation)
         self.loss = get_loss(loss)
         self.loss.check_targets(y)
