@@ -337,8 +337,7 @@ class IcmFig6(Experiment):
             ax.set_xlabel(axis)
             ax.set_ylabel("Test error")
             ax.set_title(f"test error vs {axis} ({label} = {fixed}, m = {config.width}, "
-                         f"{sub['seed'].nunique()} seeds; mean, quartiles, each seed)",
-                         fontsize=9)
+                         f"{sub['seed'].nunique()} seeds: mean, quartiles)", fontsize=9)
             ax.legend(fontsize=8)
             figures[f"error_vs_{axis}"] = fig
         cur = results[(results["kind"] == "curve") & (results["regime"] != "kernel SVM")]
