@@ -28,7 +28,7 @@ demo: $(VENV)/.installed
 	exit $$status
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check descentlab tests benchmarks
+	$(BIN)/ruff check descentlab tests benchmarks examples
 
 test: lint
 	$(BIN)/python -m pytest -q
