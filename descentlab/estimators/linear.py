@@ -58,16 +58,15 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import DescentlabError
 from ..methods import Method, get_method
 from ..problems.linear import LeastSquares, LinearModel, Logistic
+from ._classifier import OneVsRestClassifierMixin
 from ._fit import descend
 
 #: n at and above which method="auto" takes SAGA (below: FISTA with gradient restart)
@@ -138,7 +137,7 @@ def _validate_fit(est, X, y, *, classifier: bool):
 
 
 # --------------------------------------------------------------------- classification
-class LogisticRegression(_LinearFit, ClassifierMixin, BaseEstimator):
+class LogisticRegression(_LinearFit, OneVsRestClassifierMixin, BaseEstimator):
     """L2 / L1 / elastic-net logistic regression with scikit-learn's parameters, solved by a
     descentlab method (see the module docstring for the mapping lam = 1 / (C n)).
 
@@ -192,14 +191,9 @@ class LogisticRegression(_LinearFit, ClassifierMixin, BaseEstimator):
         """Fit on X (n_samples, n_features), dense or sparse, and labels y (2+ classes)."""
         _check_common(self)
         X, y = _validate_fit(self, X, y, classifier=True)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if self.classes_.size < 2:
-            raise ValueError(f"y: this classifier needs samples of at least 2 classes, the "
-                             f"data contain only one class: {self.classes_[0]!r}")
+        positives = self._positive_classes(y)
         reg = self._regularization(X.shape[0])
         seed = _seed(self.random_state)
-        positives = self.classes_[1:] if self.classes_.size == 2 else self.classes_
         coefs, intercepts, n_iter, traces = [], [], [], []
         for k, positive in enumerate(positives):
             signs = np.where(y == positive, 1.0, -1.0)
@@ -222,34 +216,10 @@ class LogisticRegression(_LinearFit, ClassifierMixin, BaseEstimator):
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
-    def predict_proba(self, X):
-        """P(class | x): sigmoid of the score (one-vs-rest scores normalized to sum 1)."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
-        p = expit(scores)
-        return p / p.sum(axis=1, keepdims=True)
-
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy; labels never seen during fit are an error (not silently wrong)."""
-        check_is_fitted(self)
-        y_arr = np.asarray(y)
-        unseen = np.setdiff1d(np.unique(y_arr), self.classes_)
-        if unseen.size:
-            raise ValueError(f"y: labels never seen during fit: {unseen[:10].tolist()}; the "
-                             f"classes learned are {self.classes_.tolist()}")
-        return super().score(X, y, sample_weight=sample_weight)
 
 
 # ------------------------------------------------------------------------- regression

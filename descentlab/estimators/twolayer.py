@@ -37,14 +37,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import DescentlabError
 from ..methods import get_method
 from ..problems.twolayer import TwoLayerProblem, add_bias, forward, get_activation
+from ._classifier import OneVsRestClassifierMixin
 from ._fit import descend
 from .linear import _seed
 
@@ -149,7 +148,7 @@ class TwoLayerRegressor(RegressorMixin, _TwoLayerBase):
         return self.y_mean_ + self.y_scale_ * scores
 
 
-class TwoLayerClassifier(ClassifierMixin, _TwoLayerBase):
+class TwoLayerClassifier(OneVsRestClassifierMixin, _TwoLayerBase):
     """Two-layer network classifier, logistic loss on labels mapped to -1/+1; one network per
     class (one-vs-rest) for 3+ classes (see the module docstring)."""
 
@@ -158,13 +157,8 @@ class TwoLayerClassifier(ClassifierMixin, _TwoLayerBase):
     def fit(self, X, y):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if self.classes_.size < 2:
-            raise ValueError(f"y: this classifier needs samples of at least 2 classes, the "
-                             f"data contain only one class: {self.classes_[0]!r}")
+        positives = self._positive_classes(y)
         Xb, seed = self._inputs(X), _seed(self.random_state)
-        positives = self.classes_[1:] if self.classes_.size == 2 else self.classes_
         nets = [self._train(Xb, np.where(y == c, 1.0, -1.0), seed + k)
                 for k, c in enumerate(positives)]
         if len(nets) == 1:
@@ -182,27 +176,6 @@ class TwoLayerClassifier(ClassifierMixin, _TwoLayerBase):
         scores = self._scores(X)
         return scores[0] if scores.shape[0] == 1 else scores.T
 
-    def predict_proba(self, X):
-        scores = self.decision_function(X)
-        p = expit(scores)
-        if scores.ndim == 1:
-            return np.column_stack([1.0 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
-
-    def predict(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy; labels never seen during fit are an error."""
-        check_is_fitted(self)
-        unseen = np.setdiff1d(np.unique(np.asarray(y)), self.classes_)
-        if unseen.size:
-            raise ValueError(f"y: labels never seen during fit: {unseen[:10].tolist()}; the "
-                             f"classes learned are {self.classes_.tolist()}")
-        return super().score(X, y, sample_weight=sample_weight)
 
 
 __all__ = ["TwoLayerClassifier", "TwoLayerRegressor"]
