@@ -19,25 +19,16 @@ from descentlab.problems.diagonal import (
 )
 
 
-def _fd_grad(f, x, h=1e-6):
-    g = np.empty_like(x)
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e[j] = h
-        g[j] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
-
-
 @pytest.fixture(scope="module")
 def small():
     X, y, theta = sparse_regression(6, 10, 2, np.random.default_rng(0))
     return DiagonalNetwork(X, y, alpha=0.5), theta
 
 
-def test_gradient_by_finite_differences(small):
+def test_gradient_by_finite_differences(small, fd_grad):
     problem, _ = small
     z = np.random.default_rng(1).standard_normal(problem.dim)
-    np.testing.assert_allclose(problem.grad(z), _fd_grad(problem.value, z), rtol=1e-6,
+    np.testing.assert_allclose(problem.grad(z), fd_grad(problem.value, z), rtol=1e-6,
                                atol=1e-8)
     idx = np.array([0, 3, 3, 5])
 
@@ -45,7 +36,7 @@ def test_gradient_by_finite_differences(small):
         r = problem.X[idx] @ problem.theta(w) - problem.y[idx]
         return 0.5 * float(np.mean(r * r))
 
-    np.testing.assert_allclose(problem.batch_grad(z, idx), _fd_grad(batch_value, z),
+    np.testing.assert_allclose(problem.batch_grad(z, idx), fd_grad(batch_value, z),
                                rtol=1e-6, atol=1e-8)
     # theta(0) = 0 at the default initialisation, for every alpha
     np.testing.assert_array_equal(problem.theta(problem.default_x0()), 0.0)

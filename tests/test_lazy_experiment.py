@@ -27,15 +27,6 @@ TASK = {"alpha": 3.0, "seed": 1, "n": 12, "d": 2, "m": 10, "m0": 2, "b_scale": 1
         "T": 2.0, "steps": 100, "n_records": 10, "activation": "softplus"}
 
 
-def _fd_grad(f, x, h=1e-6):
-    g = np.empty_like(x)
-    for j in range(x.size):
-        e = np.zeros_like(x)
-        e[j] = h
-        g[j] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
-
-
 @pytest.fixture(scope="module")
 def small():
     X, y, a0, b0 = make_problem(TASK)
@@ -50,7 +41,7 @@ def quick_run():
     return exp, config, exp.run(config)
 
 
-def test_centered_init_and_jacobian_matches_finite_differences(small):
+def test_centered_init_and_jacobian_matches_finite_differences(small, fd_grad):
     X, y, theta0, m = small
     h0 = model(theta0, X, m)
     assert np.max(np.abs(h0)) < 1e-14  # pairs (a, b), (-a, b): H(x0) = 0
@@ -59,25 +50,25 @@ def test_centered_init_and_jacobian_matches_finite_differences(small):
     for x in (theta0, theta0 + 0.3 * rng.standard_normal(theta0.shape)):
         J = jacobian(x, X, m)
         for i in range(X.shape[0]):
-            fd = _fd_grad(lambda t, i=i: model(t, X, m)[i], x)
+            fd = fd_grad(lambda t, i=i: model(t, X, m)[i], x)
             np.testing.assert_allclose(J[i], fd, atol=1e-8)
     assert J0.shape == (X.shape[0], theta0.size)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 10.0])
-def test_linearized_gradient_matches_fd_and_true_gradient_at_x0(small, alpha):
+def test_linearized_gradient_matches_fd_and_true_gradient_at_x0(small, alpha, fd_grad):
     X, y, theta0, m = small
     J0, h0 = jacobian(theta0, X, m), model(theta0, X, m)
     rng = np.random.default_rng(1)
     x = theta0 + 0.2 * rng.standard_normal(theta0.shape)
     # gradient of the quadratic fbar_alpha = finite differences of fbar_alpha
-    fd = _fd_grad(lambda t: linearized_objective(t, theta0, J0, h0, y, alpha), x)
+    fd = fd_grad(lambda t: linearized_objective(t, theta0, J0, h0, y, alpha), x)
     np.testing.assert_allclose(linearized_grad(x, theta0, J0, h0, y, alpha), fd, atol=1e-8)
     # at x0 the linearized model has the same value and gradient as f_alpha
     g0 = linearized_grad(theta0, theta0, J0, h0, y, alpha)
     assert linearized_objective(theta0, theta0, J0, h0, y, alpha) == pytest.approx(
         objective(theta0, X, y, m, alpha), rel=1e-14)
-    np.testing.assert_allclose(g0, _fd_grad(lambda t: objective(t, X, y, m, alpha), theta0),
+    np.testing.assert_allclose(g0, fd_grad(lambda t: objective(t, X, y, m, alpha), theta0),
                                atol=1e-8)
     # and the flow's velocity is m grad f_alpha, the gradient of TwoLayerProblem
     a0, b0 = theta0[:m], theta0[m:].reshape(m, -1)
@@ -86,7 +77,7 @@ def test_linearized_gradient_matches_fd_and_true_gradient_at_x0(small, alpha):
     prob = TwoLayerProblem(X, y, m, activation="softplus", alpha=alpha, x0=theta0)
     v = mean_field_velocity(x - theta0, a0, b0, X, y, alpha)
     np.testing.assert_allclose(v / m, prob.grad(x), atol=1e-14)
-    np.testing.assert_allclose(prob.grad(x), _fd_grad(lambda t: objective(t, X, y, m, alpha), x),
+    np.testing.assert_allclose(prob.grad(x), fd_grad(lambda t: objective(t, X, y, m, alpha), x),
                                atol=1e-8)
 
 
