@@ -323,6 +323,27 @@ def _fold_scale(w, last, it, bvec, shift, cum, base, s, free, cf, step):
         w[k] *= s
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _scaled_margin(indices, data, start, end, x, last, bvec, shift, cum, base, ci, it, s,
+                   free, cf, step):
+    """Catch the coordinates of one sample up to ``it`` and return its margin s z + z_f
+    (``last[k]`` is set by the caller's update; the free coordinate is stored unscaled)."""
+    z = 0.0
+    zf = 0.0
+    for p in range(start, end):
+        k = indices[p]
+        lk = last[k]
+        if k == free:
+            if lk < it:
+                x[k] = lazy_steps(x[k], it - lk, cf, -step * (bvec[k] + shift[k]), 0.0)
+            zf += data[p] * x[k]
+            continue
+        if lk < it:
+            x[k] -= (bvec[k] + shift[k]) * (ci - cum[lk - base])
+        z += data[p] * x[k]
+    return s * z + zf
+
+
 @njit(cache=True, error_model="numpy")
 def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
                      weights, it0, step, lam2, sag, free, lam2f):
@@ -341,20 +362,9 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         it = it0 + i
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
-        z = 0.0
-        zf = 0.0  # the free coordinate's part of the margin (stored unscaled)
-        for p in range(start, end):  # catch up (last[k] is set by the update below)
-            k = indices[p]
-            lk = last[k]
-            if k == free:
-                if lk < it:
-                    x[k] = lazy_steps(x[k], it - lk, cf, -step * (gbar[k] + shift[k]), 0.0)
-                zf += data[p] * x[k]
-                continue
-            if lk < it:
-                x[k] -= (gbar[k] + shift[k]) * (ci - cum[lk - base])
-            z += data[p] * x[k]
-        new = dloss(s * z + zf, y[j], kind)
+        margin = _scaled_margin(indices, data, start, end, x, last, gbar, shift, cum, base,
+                                ci, it, s, free, cf, step)
+        new = dloss(margin, y[j], kind)
         delta = new - alpha[j]
         alpha[j] = new
         wj = weights[j]
@@ -404,20 +414,9 @@ def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, s
         it = it0 + i
         start, end = indptr[j], indptr[j + 1]
         ci = cum[it - base]
-        z = 0.0
-        zf = 0.0
-        for p in range(start, end):  # catch up (last[k] is set by the update below)
-            k = indices[p]
-            lk = last[k]
-            if k == free:
-                if lk < it:
-                    x[k] = lazy_steps(x[k], it - lk, cf, -step * (mu[k] + shift[k]), 0.0)
-                zf += data[p] * x[k]
-                continue
-            if lk < it:
-                x[k] -= (mu[k] + shift[k]) * (ci - cum[lk - base])
-            z += data[p] * x[k]
-        delta = (dloss(s * z + zf, y[j], kind) - snap[j]) * weights[j]
+        margin = _scaled_margin(indices, data, start, end, x, last, mu, shift, cum, base, ci,
+                                it, s, free, cf, step)
+        delta = (dloss(margin, y[j], kind) - snap[j]) * weights[j]
         s *= c
         g_step = step / s
         cum[it + 1 - base] = ci + g_step
