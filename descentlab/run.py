@@ -143,11 +143,9 @@ def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
         value = rows[-1]["value"]
         if not np.isfinite(value) or value > limit:
             stop = "diverged"
-            step = state.params.get(method.step_param)
-            step_txt = f" (it was {step:.3g})" if isinstance(step, float) else ""
             raise DivergenceError(
                 f"{method.name} diverged at iteration {state.iteration}: F = {value:.3g} from "
-                f"F(x0) = {f0:.3g}; lower the step size '{method.step_param}'{step_txt}",
+                f"F(x0) = {f0:.3g}; lower the step size {step_size_named(method, state)}",
                 trace=make_trace())
         if tol is not None and rows[-1]["rel_subopt"] <= tol:
             stop = "tol"
@@ -156,6 +154,13 @@ def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
             stop = "time_limit"
             break
     return make_trace()
+
+
+def step_size_named(method: Method, state) -> str:
+    """'name' (it was value) of the method's step-size hyperparameter, for error messages."""
+    step = state.params.get(method.step_param)
+    return f"'{method.step_param}'" + (f" (it was {step:.3g})" if isinstance(step, float)
+                                       else "")
 
 
 def _plain(params: dict) -> dict:

@@ -32,7 +32,7 @@ from ..errors import DescentlabError, DivergenceError
 from ..methods import Method
 from ..problems.base import Problem
 from ..provenance import environment
-from ..run import DIVERGENCE_FACTOR, _plain
+from ..run import DIVERGENCE_FACTOR, _plain, step_size_named
 from ..trace import COLUMNS, Trace
 
 
@@ -105,11 +105,9 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
             value = rows[-1]["value"]
             if not np.isfinite(value) or value > limit:
                 stop = "diverged"
-                step = state.params.get(method.step_param)
-                step_txt = f" (it was {step:.3g})" if isinstance(step, float) else ""
                 raise DivergenceError(
                     f"{method.name} diverged after {epochs} epoch(s): objective {value:.3g} "
-                    f"from {f0:.3g}; pass a smaller '{method.step_param}'{step_txt} in "
+                    f"from {f0:.3g}; pass a smaller {step_size_named(method, state)} in "
                     "method_params", trace=make_trace())
             if threshold is not None and rows[-1]["grad_inf"] <= threshold:
                 stop = "tol"
