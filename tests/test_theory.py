@@ -25,7 +25,6 @@ from scipy.integrate import solve_ivp
 from descentlab.data.synthetic import (
     geometric_spectrum,
     hadamard_columns,
-    ridge_problem,
     spectral_design,
 )
 from descentlab.errors import DescentlabError
@@ -466,12 +465,12 @@ def test_spectral_design_has_the_chosen_spectrum_and_equal_rows(n):
         spectral_design(n + 2, spec)
 
 
-def test_ridge_problem_constants():
+def test_least_squares_with_spectrum_constants():
     spec = geometric_spectrum(8, 50.0)
-    p = ridge_problem(128, spec, lam=0.01, noise=0.2, seed=1)
+    p = LeastSquares.with_spectrum(128, spec, lam=0.01, noise=0.2, seed=1)
     assert p.L == pytest.approx(1.0 + 0.01)
     assert p.mu == pytest.approx(0.02 + 0.01)
     assert p.L_max == pytest.approx(spec.sum() + 0.01)
     assert np.linalg.norm(p.theta_true) == pytest.approx(1.0)
-    q = ridge_problem(512, spec, noise=0.2, seed=1)
+    q = LeastSquares.with_spectrum(512, spec, noise=0.2, seed=1)
     np.testing.assert_allclose(q.theta_true, p.theta_true)  # same truth on a grid of n

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from descentlab.cli import main
 from descentlab.experiments import complexity, pl_example, rates, semilocal_pl
-from descentlab.experiments.registry import EXPERIMENTS, PLUGINS_ENV
+from descentlab.experiments.registry import BUILTIN, PLUGINS_ENV, get_experiment
 from descentlab.problems import ScalarNetwork
 
 PLUGINS = ",".join(f"descentlab.experiments.{m}" for m in
@@ -62,8 +62,9 @@ def complexity_run():
 
 def test_experiments_are_registered():
     for name in ("rates", "pl-example", "semilocal-pl", "complexity"):
-        assert name in EXPERIMENTS
-        exp = EXPERIMENTS[name]()
+        assert name in BUILTIN
+        exp = get_experiment(name)
+        assert exp.name == name
         assert set(exp.presets) == {"quick", "paper"}
         assert exp.source.startswith(("003", "004", "000"))
 
@@ -235,3 +236,9 @@ def test_cli_reproduce_through_the_plugin_variable(tmp_path, monkeypatch):
         png = out / f"semilocal-pl-{fig}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not pd.read_parquet(out / "results.parquet").empty
+
+
+def test_builtin_map_names_each_experiment_class_by_its_own_name():
+    """The static registry's keys are the classes' ``name`` (one line per experiment)."""
+    for name in BUILTIN:
+        assert get_experiment(name).name == name

@@ -18,9 +18,10 @@ L_max = sum(spectrum) for every n: the row norms do not grow like log n as the m
 n Gaussian rows would. n must be a power of two (and larger than d).
 
 ``geometric_spectrum(d, kappa)``: d eigenvalues geometrically spaced from 1 down to 1/kappa.
-``ridge_problem`` draws y = X theta_true + noise with theta_true a random unit vector (fixed
-by ``seed``, independent of n and kappa, so that the initial error splits the same way over
-the eigen-directions everywhere on a grid) and returns the ``LeastSquares`` problem.
+``descentlab.problems.LeastSquares.with_spectrum`` draws y = X theta_true + noise on such a
+design, with theta_true a random unit vector (fixed by ``seed``, independent of n and kappa,
+so that the initial error splits the same way over the eigen-directions everywhere on a
+grid).
 """
 
 from __future__ import annotations
@@ -96,32 +97,6 @@ def spectral_design(n: int, spectrum, seed: int = 0, *, rotation_seed: int | Non
     return (U * np.sqrt(spectrum)) @ V.T
 
 
-def ridge_problem(n: int, spectrum, *, lam: float = 0.0, noise: float = 0.1, seed: int = 0,
-                  design_seed: int | None = None):
-    """``LeastSquares`` on ``spectral_design(n, spectrum)`` with y = X theta_true + noise.
-
-    theta_true is a random unit vector drawn from ``seed`` (independent of n and of the
-    spectrum), the noise is ``noise`` times a standard Gaussian per sample, drawn from
-    (seed, n); the design from ``design_seed`` (default ``seed``). ``lam`` > 0 adds the
-    ridge lam ||theta||^2 / 2. Constants: L = max(spectrum) + lam, mu = min(spectrum) + lam,
-    L_max = sum(spectrum) + lam.
-    """
-    from ..problems.linear import LeastSquares
-
-    spectrum = np.asarray(spectrum, dtype=np.float64).ravel()
-    ds = seed if design_seed is None else design_seed
-    X = spectral_design(n, spectrum, seed=ds + 7919 * n, rotation_seed=ds)
-    rng = np.random.default_rng(seed)
-    theta = rng.standard_normal(spectrum.size)
-    theta /= np.linalg.norm(theta)
-    eps = np.random.default_rng([seed, n]).standard_normal(n)
-    y = X @ theta + noise * eps
-    reg = "l2" if lam > 0 else None
-    problem = LeastSquares(X, y, reg=reg, lam=float(lam))
-    problem.theta_true = theta
-    return problem
-
-
 def subsample_rows(X, y, n: int, seed: int = 0):
     """(X[idx], y[idx]) for ``n`` rows drawn without replacement (all rows when n >= rows)."""
     rows = X.shape[0]
@@ -132,5 +107,5 @@ def subsample_rows(X, y, n: int, seed: int = 0):
     return X[idx], y[idx]
 
 
-__all__ = ["geometric_spectrum", "hadamard_columns", "random_rotation", "ridge_problem",
-           "spectral_design", "subsample_rows"]
+__all__ = ["geometric_spectrum", "hadamard_columns", "random_rotation", "spectral_design",
+           "subsample_rows"]

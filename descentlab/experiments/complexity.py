@@ -87,30 +87,27 @@ import pandas as pd
 from matplotlib.ticker import NullFormatter
 
 from ..data.libsvm import binarize_labels, load_libsvm
-from ..data.synthetic import geometric_spectrum, ridge_problem, subsample_rows
+from ..data.synthetic import geometric_spectrum, subsample_rows
 from ..methods import get_method
-from ..problems import Logistic
+from ..problems import LeastSquares, Logistic
 from ..run import run
 from ..theory import (
+    COMPLEXITY_FORMULAS,
+    COMPLEXITY_ROWS,
     calls_to_reach,
     linear_bound,
     loglog_slope,
+    oracle_complexity,
     plot_with_bound,
     saga_bound,
     svrg_bound,
     svrg_factor,
 )
 from .base import Claim, Experiment
-from .registry import register
 
 METHOD_LABELS = {"gd": "GD", "sgd": "SGD", "saga": "SAGA", "svrg": "SVRG",
                  "katyusha": "Katyusha"}
 COLORS = {"gd": "C0", "sgd": "C3", "saga": "C1", "svrg": "C2", "katyusha": "C4"}
-ROWS = {"gd": "gradient descent", "sgd": "stochastic gradient", "saga": "variance reduction",
-        "svrg": "variance reduction", "katyusha": "acceleration"}
-FORMULA_TEXT = {"gd": "n kappa log(1/eps)", "sgd": "kappa / eps",
-                "saga": "(n + kappa) log(1/eps)", "svrg": "(n + kappa) log(1/eps)",
-                "katyusha": "(n + sqrt(n kappa)) log(1/eps)"}
 #: budget caps, as multiples of the theory formula times log(1/eps) (a task that hits its cap
 #: reports calls = NaN, "not reached"); generous: measured constants are 2-60
 CAP_FACTOR = {"gd": 20.0, "saga": 200.0, "svrg": 500.0, "katyusha": 300.0}
@@ -141,19 +138,6 @@ def smooth_in_time(t, values, window: float) -> np.ndarray:
     out[t <= 0] = v[t <= 0]
     out[t * window > t[-1]] = np.nan  # the window is cut by the end of the run: biased
     return out
-
-
-def theory_calls(method: str, n: float, kappa_L: float, kappa_max: float) -> float:
-    """The seed's formula (without the eps factor) for ``method``."""
-    if method == "gd":
-        return n * kappa_L
-    if method == "sgd":
-        return kappa_max
-    if method in ("saga", "svrg"):
-        return n + kappa_max
-    if method == "katyusha":
-        return n + math.sqrt(n * kappa_max)
-    raise KeyError(method)
 
 
 @dataclass(frozen=True)
@@ -227,8 +211,8 @@ def _methods_for(config: Config, sweep: dict) -> list[str]:
 
 # ----------------------------------------------------------------------- problems
 def _synthetic(task: dict):
-    return ridge_problem(task["n"], geometric_spectrum(task["d"], task["kappa"]),
-                         noise=task["noise"], seed=task["data_seed"])
+    return LeastSquares.with_spectrum(task["n"], geometric_spectrum(task["d"], task["kappa"]),
+                                      noise=task["noise"], seed=task["data_seed"])
 
 
 def _a9a(task: dict):
@@ -260,8 +244,8 @@ def _linear_method_rows(task: dict, problem) -> list[dict]:
     # stop once the distance is certainly below eps_min: ||x - x*||^2 <= 2 (F - F*)/mu
     tol = c["mu"] * (eps_min * d0) ** 2 / 2.0 / max(abs(f_star), 1e-12)
     log_term = math.log(1.0 / eps_min)
-    cap = CAP_FACTOR[task["method"]] * theory_calls(task["method"], c["n"], c["kappa_L"],
-                                                    c["kappa_max"]) * log_term
+    formula = oracle_complexity(task["method"], c["n"], c["kappa_L"], c["kappa_max"])
+    cap = CAP_FACTOR[task["method"]] * formula * log_term
     cap = int(max(cap, 50 * c["n"]))
     rows = []
     seeds = [0] if task["method"] == "gd" else task["seeds"]
@@ -331,7 +315,6 @@ def _curves(task: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@register
 class Complexity(Experiment):
     name = "complexity"
     title = "Oracle complexity: GD n kappa, SGD kappa/eps, VR n + kappa, acceleration"
@@ -435,7 +418,7 @@ class Complexity(Experiment):
                         r["design_kappa"] if sweep["part"] == "synthetic" else r["kappa_max"])
                     xs.append(float(x))
                     meas.append(float(r["calls"]) if r["reached"] else np.nan)
-                    theo.append(theory_calls(method, r["n"], r["kappa_L"], r["kappa_max"]))
+                    theo.append(oracle_complexity(method, r["n"], r["kappa_L"], r["kappa_max"]))
                 if len(xs) < 2:
                     continue
                 th = loglog_slope(xs, theo)
@@ -460,8 +443,8 @@ class Complexity(Experiment):
             diff = abs(r["measured_slope"] - r["theory_slope"])
             claims.append(Claim(
                 f"{METHOD_LABELS[r['method']]}: exponent in {var}, {r['sweep']} ({r['fixed']})",
-                f"calls ~ {var}^p with p = {r['theory_slope']:.2f} ({FORMULA_TEXT[r['method']]}"
-                f" on this grid) +- {config.slope_tol}",
+                f"calls ~ {var}^p with p = {r['theory_slope']:.2f} "
+                f"({COMPLEXITY_FORMULAS[r['method']]} on this grid) +- {config.slope_tol}",
                 f"p = {r['measured_slope']:.2f} on {var} in [{r['x_first']:g}, "
                 f"{r['x_last']:g}] ({r['points']} points"
                 + (f", {r['missing']} not reached" if r["missing"] else "") + ")",
@@ -597,7 +580,7 @@ class Complexity(Experiment):
         methods = list(dict.fromkeys(slopes["method"]))
         cells = []
         for m in methods:
-            row = [ROWS[m], FORMULA_TEXT[m]]
+            row = [COMPLEXITY_ROWS[m], COMPLEXITY_FORMULAS[m]]
             for s in sweeps:
                 r = slopes[(slopes["sweep"] == s) & (slopes["method"] == m)]
                 row.append("-" if r.empty else
@@ -676,4 +659,4 @@ class Complexity(Experiment):
         return fig
 
 
-__all__ = ["Complexity", "Config", "theory_calls"]
+__all__ = ["Complexity", "Config"]

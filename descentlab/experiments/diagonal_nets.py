@@ -62,7 +62,6 @@ from ..problems.diagonal import (
     sparse_regression,
 )
 from .base import Claim, Experiment
-from .registry import register
 
 MIN_RANK_CORRELATION = 0.9
 
@@ -134,7 +133,6 @@ class Config:
     tol_loss: float = 1e-5
 
 
-@register
 class DiagonalNets(Experiment):
     name = "diagonal-nets"
     title = "Diagonal linear networks: small alpha -> min L1, large alpha -> min L2; SGD sparser"

@@ -54,7 +54,6 @@ from ..meanfield import (
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN
 from ..problems.twolayer import Teacher, population_risk
 from .base import Claim, Experiment
-from .registry import register
 
 D = 2
 MIN_CHECKED_WIDTH = 100
@@ -134,7 +133,6 @@ def aligned_weights(a: np.ndarray, b: np.ndarray, teacher: Teacher,
     return out
 
 
-@register
 class IcmFig2(Experiment):
     name = "icm-fig2"
     title = "Particles of a ReLU network converge to the teacher's neurons (ICM Figure 2)"

@@ -53,7 +53,6 @@ from ..meanfield.dynamics import MATMUL_DTYPES
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..problems.twolayer import Teacher, population_risk
 from .base import Claim, Experiment
-from .registry import register
 
 MIN_RANK_CORRELATION = 0.7
 MIN_SUCCESS_LARGE = 0.9
@@ -93,7 +92,6 @@ def run_repetition(task: dict) -> pd.DataFrame:
                          "risk_exact": exact})
 
 
-@register
 class IcmFig3(Experiment):
     name = "icm-fig3"
     title = "Teacher-student SGD: risk and success rate against width (ICM Figure 3)"

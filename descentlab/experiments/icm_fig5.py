@@ -73,7 +73,6 @@ from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..meanfield.plotting import NEGATIVE, POSITIVE
 from ..problems.twolayer import add_bias
 from .base import Claim, Experiment
-from .registry import register
 
 D = 2
 MIN_SIGN_AGREEMENT = 0.95
@@ -186,7 +185,6 @@ def run_set(task: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@register
 class IcmFig5(Experiment):
     name = "icm-fig5"
     title = "Implicit bias in 2D: both layers vs output layer (ICM Figure 5)"

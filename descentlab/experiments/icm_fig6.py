@@ -81,7 +81,6 @@ from ..meanfield.kernels_ref import hard_margin_svm, limit_kernel
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..problems.twolayer import add_bias
 from .base import Claim, Experiment
-from .registry import register
 
 REGIME_CODE = {"both": 0, "output": 1}
 MIN_N_CORRELATION = -0.8
@@ -202,7 +201,6 @@ def _blocks(values: int, size: int) -> list[list[int]]:
     return [list(range(i, min(i + size, values))) for i in range(0, values, size)]
 
 
-@register
 class IcmFig6(Experiment):
     name = "icm-fig6"
     title = "Both layers vs output layer: test error against n and d (ICM Figure 6)"

@@ -64,7 +64,6 @@ from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods.langevin import temperature_at
 from ..problems.twolayer import Teacher, population_risk
 from .base import Claim, Experiment
-from .registry import register
 
 KEY_NOISE = 5
 CONFINEMENTS = ("relative", "fixed")
@@ -152,7 +151,6 @@ class Config:
     tail: float = 0.1
 
 
-@register
 class LangevinExperiment(Experiment):
     name = "langevin"
     title = "Mean-field Langevin: exponential convergence, slower at low temperature; annealing"

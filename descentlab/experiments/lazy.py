@@ -76,7 +76,6 @@ from ..errors import DescentlabError
 from ..problems.twolayer import Teacher, add_bias, get_activation, init_particles, velocity
 from ..theory import loglog_slope
 from .base import Claim, Experiment
-from .registry import register
 
 
 # ------------------------------------------------------------------------ the model
@@ -171,7 +170,6 @@ class Config:
     tol_lin: float = 0.15
 
 
-@register
 class Lazy(Experiment):
     name = "lazy"
     title = "Lazy training: displacement O(1/alpha), gap to the linearized flow O(log a/a^2)"

@@ -53,7 +53,6 @@ from ..theory import (
     strong_convexity,
 )
 from .base import Claim, Experiment
-from .registry import register
 
 SEED_ALPHA = 1.0 / 32.0
 
@@ -79,7 +78,6 @@ class Config:
     plot_points: int = 4001
 
 
-@register
 class PLExampleExperiment(Experiment):
     name = "pl-example"
     title = "f(x) = x^2 + 3 sin^2 x: non-convex, PL, and GD converges linearly"

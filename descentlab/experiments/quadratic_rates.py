@@ -32,7 +32,6 @@ from ..problems import Quadratic
 from ..run import run
 from ..theory import fit_linear_rate
 from .base import Claim, Experiment
-from .registry import register
 
 METHOD_LABELS = {"gd": "GD", "heavy-ball": "heavy ball", "nesterov": "Nesterov"}
 FIT_LOW, FIT_HIGH, TARGET = 1e-9, 1e-2, 1e-6
@@ -56,7 +55,6 @@ class Config:
     floor: float = 1e-11
 
 
-@register
 class QuadraticRates(Experiment):
     name = "quadratic-rates"
     title = "Linear rates of GD, heavy ball and Nesterov on quadratics"

@@ -70,7 +70,7 @@ import pandas as pd
 from ..errors import DescentlabError
 from ..methods import get_method
 from ..problems import PLExample, Quadratic
-from ..problems.base import Problem
+from ..problems.toy import CosineWells, DiagonalQuadratic, RobustRegression
 from ..run import run
 from ..theory import (
     fit_linear_rate,
@@ -87,7 +87,6 @@ from ..theory import (
     strong_convexity,
 )
 from .base import Claim, Experiment
-from .registry import register
 
 PANELS = ("nonconvex", "convex", "nesterov", "strongly-convex", "pl", "sgd")
 TITLES = {
@@ -104,125 +103,7 @@ SGD_STEP_C = math.sqrt(10.0)
 SGD_RECORDS = 50
 
 
-# ---------------------------------------------------------------------- problems
-class CosineWells(Problem):
-    """f(x) = (1/d) sum_j (1 - cos x_j)^2: smooth (L = 4/d), non-convex, quartic minimum at 0."""
-
-    name = "cosine-wells"
-    convex = False
-
-    def __init__(self, dim: int, x0):
-        self.dim = int(dim)
-        self.x0 = np.asarray(x0, dtype=np.float64)
-
-    def value(self, x):
-        return float(np.sum((1.0 - np.cos(x)) ** 2) / self.dim)
-
-    def grad(self, x):
-        return 2.0 * (1.0 - np.cos(x)) * np.sin(x) / self.dim
-
-    def hessp(self, x, v):
-        c = np.cos(x)
-        return (2.0 + 2.0 * c - 4.0 * c * c) / self.dim * v
-
-    @property
-    def L(self):
-        return 4.0 / self.dim
-
-    def default_x0(self):
-        return self.x0.copy()
-
-    def _solve(self):
-        return np.zeros(self.dim), 0.0
-
-
-class DiagonalQuadratic(Problem):
-    """f(x) = sum_i lam_i (x_i - x*_i)^2 / 2 (one component)."""
-
-    name = "diagonal-quadratic"
-
-    def __init__(self, lam, x_star):
-        self.lam = np.asarray(lam, dtype=np.float64)
-        self.x_star = np.asarray(x_star, dtype=np.float64)
-        self.dim = self.lam.size
-
-    def value(self, x):
-        e = x - self.x_star
-        return 0.5 * float(np.sum(self.lam * e * e))
-
-    def grad(self, x):
-        return self.lam * (x - self.x_star)
-
-    def hessp(self, x, v):
-        return self.lam * v
-
-    @property
-    def L(self):
-        return float(self.lam.max())
-
-    @property
-    def mu(self):
-        return float(self.lam.min())
-
-    def _solve(self):
-        return self.x_star.copy(), 0.0
-
-
-class RobustRegression(Problem):
-    """f(x) = (1/n) sum_i rho(a_i . x - y_i), rho(r) = r^2 / (2 (1 + r^2)) (Geman-McClure)."""
-
-    name = "robust-regression"
-    convex = False
-    #: sup |rho'| = 3 sqrt(3) / 16 (at r^2 = 1/3) and sup |rho''| = 1 (at r = 0)
-    RHO1_MAX = 3.0 * math.sqrt(3.0) / 16.0
-    RHO2_MAX = 1.0
-
-    def __init__(self, A, y):
-        self.A = np.asarray(A, dtype=np.float64)
-        self.y = np.asarray(y, dtype=np.float64)
-        self.n, self.dim = self.A.shape
-
-    @staticmethod
-    def _rho(r):
-        return 0.5 * r * r / (1.0 + r * r)
-
-    @staticmethod
-    def _drho(r):
-        return r / (1.0 + r * r) ** 2
-
-    @staticmethod
-    def _d2rho(r):
-        return (1.0 - 3.0 * r * r) / (1.0 + r * r) ** 3
-
-    def value(self, x):
-        return float(np.mean(self._rho(self.A @ x - self.y)))
-
-    def grad(self, x):
-        return self.A.T @ self._drho(self.A @ x - self.y) / self.n
-
-    def batch_grad(self, x, idx):
-        Ab = self.A[idx]
-        return Ab.T @ self._drho(Ab @ x - self.y[idx]) / len(idx)
-
-    def hessp(self, x, v):
-        w = self._d2rho(self.A @ x - self.y)
-        return self.A.T @ (w * (self.A @ v)) / self.n
-
-    @property
-    def L(self):
-        """RHO2_MAX * lambda_max(A^T A / n): a global bound of the Hessian norm."""
-        return self.RHO2_MAX * float(np.linalg.eigvalsh(self.A.T @ self.A / self.n)[-1])
-
-    @property
-    def L_max(self):
-        return self.RHO2_MAX * float(np.max(np.sum(self.A * self.A, axis=1)))
-
-    @property
-    def G(self):
-        """Bound on every stochastic gradient ||rho'(r_i) a_i||."""
-        return self.RHO1_MAX * float(np.sqrt(np.max(np.sum(self.A * self.A, axis=1))))
-
-
+# ---------------------------------------------------------------------- instances
 def _robust_regression(n: int, d: int, seed: int) -> RobustRegression:
     """a_i ~ N(0, I_d), x_true ~ N(0, I_d / d), y = A x_true + 0.3 noise, 10% gross outliers
     (+- 5 to 10): the residuals at x0 = 0 are O(1), in the curved part of rho."""
@@ -271,7 +152,6 @@ def _frame(panel: str, t, measured, bound, **scalars) -> pd.DataFrame:
     return df
 
 
-@register
 class Rates(Experiment):
     name = "rates"
     title = "The rate hierarchy: 1/sqrt t, 1/t, 1/t^2, exp(-t), and SGD's T^-1/4"

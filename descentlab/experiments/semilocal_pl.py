@@ -77,7 +77,6 @@ from ..theory import (
     scalar_network_flow_limit,
 )
 from .base import Claim, Experiment
-from .registry import register
 
 FLOW_STOP = 1e-15
 SLOPE_TOL = 0.2
@@ -121,7 +120,6 @@ def _case(a0: float, y_norm: float) -> str:
     return "uncertified"
 
 
-@register
 class SemilocalPL(Experiment):
     name = "semilocal-pl"
     title = "Semilocal PL on the toy network a w: certificate, flow, GD with step 1/L"

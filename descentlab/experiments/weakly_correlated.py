@@ -90,7 +90,6 @@ from ..meanfield.particles import KEY_INIT, KEY_TRAIN
 from ..meanfield.span import init_network, orthogonal_success_probability, sphere_data, train_span
 from ..theory import loglog_slope
 from .base import Claim, Experiment
-from .registry import register
 
 PARTS = ("n", "m", "time")
 MIN_SUCCESS_LOW = 0.9
@@ -187,7 +186,6 @@ def time_fit(runs: pd.DataFrame, n_boot: int, seed: int):
     return fit, (float(lo), float(hi)), med
 
 
-@register
 class WeaklyCorrelated(Experiment):
     name = "weakly-correlated"
     title = "Weakly correlated inputs: interpolation with width ~ log n in time ~ n"

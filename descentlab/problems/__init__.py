@@ -4,9 +4,16 @@ from .base import Problem
 from .diagonal import DiagonalNetwork
 from .linear import LeastSquares, LinearModel, Logistic
 from .regularizers import Regularizer
-from .toy import PLExample, Quadratic, ScalarNetwork
+from .toy import (
+    CosineWells,
+    DiagonalQuadratic,
+    PLExample,
+    Quadratic,
+    RobustRegression,
+    ScalarNetwork,
+)
 from .twolayer import Teacher, TeacherStudentData, TwoLayerProblem
 
-__all__ = ["DiagonalNetwork", "LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem",
-           "Quadratic", "Regularizer", "ScalarNetwork", "Teacher", "TeacherStudentData",
-           "TwoLayerProblem"]
+__all__ = ["CosineWells", "DiagonalNetwork", "DiagonalQuadratic", "LeastSquares", "LinearModel",
+           "Logistic", "PLExample", "Problem", "Quadratic", "Regularizer", "RobustRegression",
+           "ScalarNetwork", "Teacher", "TeacherStudentData", "TwoLayerProblem"]

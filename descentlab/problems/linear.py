@@ -36,6 +36,7 @@ from scipy.special import expit
 
 from .._validation import check_design, check_target
 from ..data.libsvm import binarize_labels, load_libsvm
+from ..data.synthetic import spectral_design
 from ..errors import DescentlabError, SolutionError
 from . import _linear_kernels as _kernels
 from .base import Problem
@@ -462,6 +463,28 @@ class LeastSquares(LinearModel):
                                      dtype=np.float64)
             x = x - spla.cg(op, g, rtol=1e-14, maxiter=10 * d)[0]
         return x
+
+    @classmethod
+    def with_spectrum(cls, n: int, spectrum, *, lam: float = 0.0, noise: float = 0.1,
+                      seed: int = 0, design_seed: int | None = None) -> LeastSquares:
+        """Least squares on ``data.synthetic.spectral_design(n, spectrum)``, y = X theta + noise.
+
+        theta (attribute ``theta_true``) is a random unit vector drawn from ``seed``
+        (independent of n and of the spectrum), the noise is ``noise`` times a standard
+        Gaussian per sample, drawn from (seed, n); the design from ``design_seed`` (default
+        ``seed``). ``lam`` > 0 adds the ridge lam ||theta||^2 / 2. Constants:
+        L = max(spectrum) + lam, mu = min(spectrum) + lam, L_max = sum(spectrum) + lam.
+        """
+        spectrum = np.asarray(spectrum, dtype=np.float64).ravel()
+        ds = seed if design_seed is None else design_seed
+        X = spectral_design(n, spectrum, seed=ds + 7919 * n, rotation_seed=ds)
+        rng = np.random.default_rng(seed)
+        theta = rng.standard_normal(spectrum.size)
+        theta /= np.linalg.norm(theta)
+        eps = np.random.default_rng([seed, n]).standard_normal(n)
+        problem = cls(X, X @ theta + noise * eps, reg="l2" if lam > 0 else None, lam=float(lam))
+        problem.theta_true = theta
+        return problem
 
 
 class Logistic(LinearModel):

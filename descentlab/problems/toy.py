@@ -9,9 +9,21 @@
 * ``ScalarNetwork``: the toy network of seed 003, F(a, w) = ||a w - y*||^2 / 2 with
   a in R, w in R^d, started at (a0, 0). Its smoothness is not global: ``L`` is the
   largest Hessian eigenvalue over the certified ball B((a0, 0), |a0|/2) of seed 003.
+* ``CosineWells``: F(x) = (1/d) sum_j (1 - cos x_j)^2, smooth with L = 4/d exactly (F'' per
+  coordinate is (2 + 2c - 4c^2)/d, c = cos x_j, in [-4/d, 2.25/d]), non-convex, with a
+  degenerate (quartic) minimum F* = 0 at 0 (seed 004's smooth non-convex case).
+* ``DiagonalQuadratic``: F(x) = sum_i lam_i (x_i - x*_i)^2 / 2. A ``Quadratic`` with a
+  diagonal A, written around its minimizer so that F - F* is computed without the
+  cancellation of x^T A x / 2 - b^T x (the ``rates`` experiment follows 1/t gaps to 1e-15).
+* ``RobustRegression``: F(x) = (1/n) sum_i rho(a_i . x - y_i) with the Geman-McClure
+  rho(r) = r^2 / (2 (1 + r^2)): rho'' = (1 - 3 r^2)/(1 + r^2)^3 in [-1/4, 1], so F is smooth
+  (L <= lambda_max(A^T A / n)) and non-convex, and |rho'| <= 3 sqrt(3)/16 bounds every
+  stochastic gradient (seed 004's SGD setting).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -183,3 +195,121 @@ class ScalarNetwork(Problem):
     def describe(self):
         return {**super().describe(), "a0": self.a0,
                 "y_star_norm": float(np.linalg.norm(self.y_star))}
+
+
+class CosineWells(Problem):
+    """f(x) = (1/d) sum_j (1 - cos x_j)^2: smooth (L = 4/d), non-convex, quartic minimum at 0."""
+
+    name = "cosine-wells"
+    convex = False
+
+    def __init__(self, dim: int, x0):
+        self.dim = int(dim)
+        self.x0 = np.asarray(x0, dtype=np.float64)
+
+    def value(self, x):
+        return float(np.sum((1.0 - np.cos(x)) ** 2) / self.dim)
+
+    def grad(self, x):
+        return 2.0 * (1.0 - np.cos(x)) * np.sin(x) / self.dim
+
+    def hessp(self, x, v):
+        c = np.cos(x)
+        return (2.0 + 2.0 * c - 4.0 * c * c) / self.dim * v
+
+    @property
+    def L(self):
+        return 4.0 / self.dim
+
+    def default_x0(self):
+        return self.x0.copy()
+
+    def _solve(self):
+        return np.zeros(self.dim), 0.0
+
+
+class DiagonalQuadratic(Problem):
+    """f(x) = sum_i lam_i (x_i - x*_i)^2 / 2 (one component)."""
+
+    name = "diagonal-quadratic"
+
+    def __init__(self, lam, x_star):
+        self.lam = np.asarray(lam, dtype=np.float64)
+        self.x_star = np.asarray(x_star, dtype=np.float64)
+        self.dim = self.lam.size
+
+    def value(self, x):
+        e = x - self.x_star
+        return 0.5 * float(np.sum(self.lam * e * e))
+
+    def grad(self, x):
+        return self.lam * (x - self.x_star)
+
+    def hessp(self, x, v):
+        return self.lam * v
+
+    @property
+    def L(self):
+        return float(self.lam.max())
+
+    @property
+    def mu(self):
+        return float(self.lam.min())
+
+    def _solve(self):
+        return self.x_star.copy(), 0.0
+
+
+class RobustRegression(Problem):
+    """f(x) = (1/n) sum_i rho(a_i . x - y_i), rho(r) = r^2 / (2 (1 + r^2)) (Geman-McClure)."""
+
+    name = "robust-regression"
+    convex = False
+    #: sup |rho'| = 3 sqrt(3) / 16 (at r^2 = 1/3) and sup |rho''| = 1 (at r = 0)
+    RHO1_MAX = 3.0 * math.sqrt(3.0) / 16.0
+    RHO2_MAX = 1.0
+
+    def __init__(self, A, y):
+        self.A = np.asarray(A, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.n, self.dim = self.A.shape
+
+    @staticmethod
+    def _rho(r):
+        return 0.5 * r * r / (1.0 + r * r)
+
+    @staticmethod
+    def _drho(r):
+        return r / (1.0 + r * r) ** 2
+
+    @staticmethod
+    def _d2rho(r):
+        return (1.0 - 3.0 * r * r) / (1.0 + r * r) ** 3
+
+    def value(self, x):
+        return float(np.mean(self._rho(self.A @ x - self.y)))
+
+    def grad(self, x):
+        return self.A.T @ self._drho(self.A @ x - self.y) / self.n
+
+    def batch_grad(self, x, idx):
+        Ab = self.A[idx]
+        return Ab.T @ self._drho(Ab @ x - self.y[idx]) / len(idx)
+
+    def hessp(self, x, v):
+        w = self._d2rho(self.A @ x - self.y)
+        return self.A.T @ (w * (self.A @ v)) / self.n
+
+    @property
+    def L(self):
+        """RHO2_MAX * lambda_max(A^T A / n): a global bound of the Hessian norm."""
+        return self.RHO2_MAX * float(np.linalg.eigvalsh(self.A.T @ self.A / self.n)[-1])
+
+    @property
+    def L_max(self):
+        return self.RHO2_MAX * float(np.max(np.sum(self.A * self.A, axis=1)))
+
+    @property
+    def G(self):
+        """Bound on every stochastic gradient ||rho'(r_i) a_i||."""
+        return self.RHO1_MAX * float(np.sqrt(np.max(np.sum(self.A * self.A, axis=1))))

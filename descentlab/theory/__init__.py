@@ -6,6 +6,7 @@
   radii, and the toy network H(a, w) = a w.
 * ``rates``: linear (per iteration, per oracle call) and power-law fits with their range,
   crossing times, log-log slopes.
+* ``complexity``: the complexity table of seed 000 (oracle calls to reach eps).
 * ``bounds``: bound curves of GD, Nesterov, SGD, SAGA and SVRG, and ``plot_with_bound``.
 """
 
@@ -22,6 +23,7 @@ from .bounds import (
     svrg_bound,
     svrg_factor,
 )
+from .complexity import COMPLEXITY_FORMULAS, COMPLEXITY_ROWS, oracle_complexity
 from .constants import (
     ConstantEstimate,
     PLEstimate,
@@ -66,6 +68,7 @@ from .semilocal import (
 )
 
 __all__ = [
+    "COMPLEXITY_FORMULAS", "COMPLEXITY_ROWS", "oracle_complexity",
     "SCALAR_NETWORK_JAC_LIPSCHITZ", "ConstantEstimate", "LinearRateFit", "PLEstimate",
     "PowerIteration", "PowerLawFit", "SemilocalCertificate", "SlopeFit", "TraceRateFit",
     "calls_to_reach", "fit_linear_rate", "fit_power_law", "fit_trace_linear_rate",
