@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .errors import DescentlabError
 from .provenance import environment
-from .store import CHECKS_FILE, check_output, protected_files, write_output
+from .store import CHECKS_FILE, check_output, printable, protected_files, write_output
 
 # key of checks.json -> (JSON type it must have, how to say it); absent keys are allowed
 _SHAPE: dict[str, tuple[type, str]] = {
@@ -196,7 +196,7 @@ def find_experiments(paths: Sequence[str | os.PathLike]) -> list[ExperimentRecor
 
 # ------------------------------------------------------------------------- pieces
 def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape("" if value is None else printable(value), quote=True)
 
 
 def _fmt(value) -> str:

@@ -54,6 +54,12 @@ VIEW = "results"  # the name of the table the queries read
 PROV_PREFIX = "prov_"
 
 
+def printable(value) -> str:
+    """``str(value)`` with the undecodable bytes of a file name (surrogate escapes, as in a
+    non-UTF-8 path) written as ``\\xNN``, so that it can be stored, printed and encoded."""
+    return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _prov_columns(sweep: SweepResult) -> Iterable[pa.Table]:
     for r in sweep.results:
         p, n = r.provenance, r.table.num_rows
@@ -159,7 +165,7 @@ def _read_results(f: Path) -> pa.Table | None:
     if "prov_source" in table.column_names:
         table = table.drop_columns(["prov_source"])
     return table.append_column("prov_source",
-                               pa.array([str(f)] * table.num_rows, type=pa.string()))
+                               pa.array([printable(f)] * table.num_rows, type=pa.string()))
 
 
 # after loading: no file, no extension, no Python variable (replacement scan) can be read,
@@ -349,5 +355,5 @@ def query(paths: Sequence[str | os.PathLike], sql: str | None = None, *,
 
 
 __all__ = ["RESULTS_FILE", "VIEW", "check_output", "check_sql", "connect", "find_results",
-           "protected_files", "query", "result_columns", "results_table", "write_output",
-           "write_results"]
+           "printable", "protected_files", "query", "result_columns", "results_table",
+           "write_output", "write_results"]

@@ -329,3 +329,15 @@ def test_glob_characters_in_a_path_are_literal(out, tmp_path):
     shutil.copytree(out, tmp_path / "gx")
     df = query([star], "SELECT count(*) AS n, any_value(prov_source) AS src FROM results")
     assert df.to_dict("records") == [{"n": ROWS, "src": str(star / "results.parquet")}]
+
+
+def test_undecodable_names_are_shown_not_a_traceback(out, tmp_path):
+    weird = Path(shutil.copytree(out, tmp_path / os.fsdecode(b"\xff-out")))
+    _set_checks(weird, lambda c: {**c, "title": "\udcff title"})  # a lone surrogate in JSON
+    df = query([weird], "SELECT count(*) AS n, any_value(prov_source) AS src FROM results")
+    assert df.to_dict("records") == [{"n": ROWS, "src": str(tmp_path / "\\xff-out" /
+                                                             "results.parquet")}]
+    result = _cli("report", weird, "-o", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "\\xff-out" in html and "\\xff title" in html
