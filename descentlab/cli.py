@@ -157,29 +157,35 @@ def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...
               help="Write the rows to this CSV file instead of printing them.")
 @click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False), default=None,
               help="Write the rows to this Parquet file instead of printing them.")
-@click.option("--max-rows", type=int, default=40, show_default=True,
+@click.option("--max-rows", type=click.IntRange(min=0), default=40, show_default=True,
               help="Rows printed (the first and last halves); 0 prints all.")
 def results(outs: tuple[str, ...], sql: str | None, csv_path: str | None,
             parquet_path: str | None, max_rows: int):
     """Query the results of one or several OUT directories with DuckDB.
 
-    The rows of every OUT/results.parquet (or OUT/*/results.parquet) form a view named
+    The rows of every OUT/results.parquet (or OUT/*/results.parquet) form a table named
     'results'; provenance columns start with prov_ (prov_experiment, prov_task,
-    prov_git_commit, prov_machine, prov_wall_s, ...).
+    prov_git_commit, prov_machine, prov_wall_s, ...). --sql is one SELECT query, which
+    reads that table and no file; --csv / --parquet write its rows.
     """
     import pandas as pd
+    from rich.markup import escape
 
     from .store import query
 
-    answer = query(outs, sql, csv=csv_path, parquet=parquet_path)
+    try:
+        answer = query(outs, sql, csv=csv_path, parquet=parquet_path)
+    except DescentlabError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
     if not isinstance(answer, pd.DataFrame):
-        console.print(f"wrote {answer}", highlight=False)
+        err_console.print(f"wrote {escape(str(answer))}", highlight=False)
         return
-    with pd.option_context("display.max_rows", max_rows or None,
-                           "display.min_rows", max_rows or None,
+    shown = None if max_rows == 0 or max_rows >= len(answer) else max_rows
+    with pd.option_context("display.max_rows", shown, "display.min_rows", shown,
                            "display.max_columns", None, "display.width", 200,
                            "display.max_colwidth", 60):
-        click.echo(answer.to_string(max_rows=max_rows or None))
+        click.echo(answer.to_string(max_rows=shown))
     err_console.print(f"{len(answer)} rows", highlight=False)
 
 
@@ -195,10 +201,21 @@ def report(outs: tuple[str, ...], output: str, title: str):
     PASS/FAIL and measured values, configuration, timings and provenance. Prints the
     absolute path of the report.
     """
-    from .report import find_experiments, write_report
+    from rich.markup import escape
 
-    path = write_report(outs, output, title=title)
-    records = find_experiments(outs)
+    from .report import find_experiments, save_report
+
+    try:
+        records = find_experiments(outs)
+        path = save_report(records, output, title=title)
+    except DescentlabError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    for rec in records:
+        for name in rec.refused:
+            err_console.print(f"[yellow]warning:[/] {escape(rec.name)}: figure "
+                              f"{escape(repr(name))} not embedded: it is not a file inside "
+                              f"{escape(str(rec.directory))}", highlight=False)
     n_pass = sum(r.passed for r in records)
     err_console.print(f"report of {len(records)} experiments ({n_pass} with every claim "
                       f"passing):", highlight=False)

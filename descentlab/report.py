@@ -11,6 +11,12 @@ figures it lists; OUT may also hold one subdirectory per experiment, as written 
 
 The file needs no network and no JavaScript: the CSS is inline, the figures are PNG (or GIF) data
 URIs, and there is no external reference at all (even the favicon is an empty data URI).
+
+checks.json is untrusted input: its shape is checked where it is read (a clear error naming
+the file otherwise), and only figures that resolve inside the experiment's directory are
+read and embedded; any other path (absolute, ``..``, a symbolic link leading out) is listed
+as refused in the report. An OUT given twice is reported once, and the report never
+overwrites a file that ``reproduce`` wrote.
 """
 
 from __future__ import annotations
@@ -27,8 +33,17 @@ from pathlib import Path
 
 from .errors import DescentlabError
 from .provenance import environment
+from .store import CHECKS_FILE, check_output, printable, protected_files, write_output
 
-CHECKS_FILE = "checks.json"
+# key of checks.json -> (JSON type it must have, how to say it); absent keys are allowed
+_SHAPE: dict[str, tuple[type, str]] = {
+    "claims": (list, "a list of objects"),
+    "figures": (list, "a list of file names"),
+    "config": (dict, "an object"),
+    "timings": (dict, "an object"),
+    "sweep": (dict, "an object"),
+    "environment": (dict, "an object"),
+}
 
 CSS = """
 :root { --fg: #1d232a; --muted: #5b6570; --line: #d7dde3; --pass: #17663a;
@@ -72,6 +87,7 @@ class ExperimentRecord:
     directory: Path
     checks: dict
     figures: list[Path] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # figure paths that lead out of directory
 
     @property
     def name(self) -> str:
@@ -86,35 +102,101 @@ class ExperimentRecord:
         return all(bool(c.get("passed")) for c in self.claims)
 
 
+def _kind(value) -> str:
+    """How a JSON value is described in messages: its type and a short excerpt."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}
+    text = json.dumps(value, default=str)
+    return f"{names.get(type(value), type(value).__name__)} ({text[:60]}" \
+           f"{'...' if len(text) > 60 else ''})"
+
+
+def check_checks(path: Path, checks) -> dict:
+    """``checks`` (the parsed ``path``) after checking it has the shape ``reproduce`` writes."""
+    def bad(what: str, expected: str, got) -> DescentlabError:
+        return DescentlabError(f"{path}: expected {what} to be {expected}, got {_kind(got)}; "
+                               f"rerun `descentlab reproduce ... --out {path.parent}`")
+
+    if not isinstance(checks, dict):
+        raise bad("the file", "a JSON object (as written by `descentlab reproduce`)", checks)
+    for key, (kind, expected) in _SHAPE.items():
+        if key in checks and not isinstance(checks[key], kind):
+            raise bad(f'"{key}"', expected, checks[key])
+    for i, claim in enumerate(checks.get("claims", [])):
+        if not isinstance(claim, dict):
+            raise bad(f'"claims"[{i}]', "an object", claim)
+        if not isinstance(claim.get("passed", False), bool):
+            raise bad(f'"claims"[{i}]["passed"]', "true or false", claim["passed"])
+    for i, name in enumerate(checks.get("figures", [])):
+        if not isinstance(name, str):
+            raise bad(f'"figures"[{i}]', "a file name (a string)", name)
+    libraries = checks.get("environment", {}).get("libraries", {})
+    if not isinstance(libraries, dict):
+        raise bad('"environment"["libraries"]', "an object", libraries)
+    return checks
+
+
+def _read_checks(directory: Path) -> dict:
+    path = directory / CHECKS_FILE
+    try:
+        checks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise DescentlabError(f"OUT: cannot read {path} ({exc})") from None
+    return check_checks(path, checks)
+
+
+def _split_figures(directory: Path, names: list[str]) -> tuple[list[Path], list[str]]:
+    """(figures inside ``directory``, resolved; names of the others), in their order."""
+    root = directory.resolve()
+    inside, refused = [], []
+    for name in names:
+        path = (directory / name).resolve()
+        if path != root and path.is_relative_to(root):
+            inside.append(path)
+        else:
+            refused.append(name)
+    return inside, refused
+
+
+def _experiment_dirs(p: Path) -> list[Path]:
+    """The experiment directories of one OUT argument (OUT or OUT/*, holding checks.json)."""
+    if not p.exists():
+        raise DescentlabError(f"OUT: {str(p)!r} does not exist")
+    if not p.is_dir():
+        raise DescentlabError(f"OUT: expected an output directory, got the file {str(p)!r}")
+    own = p / CHECKS_FILE
+    if own.is_file():
+        return [p]
+    if own.exists():
+        raise DescentlabError(f"OUT: expected {str(own)!r} to be a file, got a directory or a "
+                              f"special file; rerun `descentlab reproduce ... --out {p}`")
+    dirs = sorted(d.parent for d in p.glob(f"*/{CHECKS_FILE}") if d.is_file())
+    if not dirs:
+        raise DescentlabError(f"OUT: no {CHECKS_FILE} in {str(p)!r} or its subdirectories; "
+                              f"run `descentlab reproduce ... --out {p}` first")
+    return dirs
+
+
 def find_experiments(paths: Sequence[str | os.PathLike]) -> list[ExperimentRecord]:
-    """The experiments of output directories (OUT/checks.json or OUT/*/checks.json)."""
+    """The experiments of output directories (OUT/checks.json or OUT/*/checks.json), each
+    directory once however often it is named."""
     if not paths:
         raise DescentlabError("OUT: expected at least one output directory")
-    records = []
+    records, seen = [], set()
     for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise DescentlabError(f"OUT: {str(p)!r} does not exist")
-        if (p / CHECKS_FILE).is_file():
-            dirs = [p]
-        else:
-            dirs = sorted(d.parent for d in p.glob(f"*/{CHECKS_FILE}"))
-        if not dirs:
-            raise DescentlabError(f"OUT: no {CHECKS_FILE} in {str(p)!r} or its subdirectories; "
-                                  f"run `descentlab reproduce ... --out {p}` first")
-        for d in dirs:
-            try:
-                checks = json.loads((d / CHECKS_FILE).read_text())
-            except (OSError, ValueError) as exc:
-                raise DescentlabError(f"OUT: cannot read {d / CHECKS_FILE} ({exc})") from exc
-            records.append(ExperimentRecord(d, checks,
-                                            [d / f for f in checks.get("figures", [])]))
+        for d in _experiment_dirs(Path(raw)):
+            if (key := d.resolve()) in seen:
+                continue
+            seen.add(key)
+            checks = _read_checks(d)
+            figures, refused = _split_figures(d, checks.get("figures", []))
+            records.append(ExperimentRecord(d, checks, figures, refused))
     return records
 
 
 # ------------------------------------------------------------------------- pieces
 def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape("" if value is None else printable(value), quote=True)
 
 
 def _fmt(value) -> str:
@@ -153,14 +235,25 @@ def _figure(path: Path, name: str) -> str:
     caption = f"{name}: {path.name}"
     if not path.is_file():
         return f'<p class="missing">figure {_e(path.name)} is missing from {_e(path.parent)}</p>'
-    data = path.read_bytes()
-    info = _image_size(data)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(24)
+            info = _image_size(head)
+            data = head + fh.read() if info is not None else b""
+    except OSError as exc:
+        return f'<p class="missing">figure {_e(path.name)} cannot be read ({_e(exc)})</p>'
     if info is None:
         return f'<p class="missing">figure {_e(path.name)} is not a PNG or GIF file</p>'
     mime, width, height = info
     uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
     return (f'<figure><img src="{uri}" width="{width}" height="{height}" '
             f'alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption></figure>')
+
+
+def _refused(name: str, directory: Path) -> str:
+    return (f'<p class="missing">figure {_e(name)} refused: it is not a file inside '
+            f'{_e(directory)} (only figures inside the experiment\'s directory are embedded)'
+            f'</p>')
 
 
 def _claims_table(claims: list[dict]) -> str:
@@ -210,7 +303,8 @@ def _section(index: int, rec: ExperimentRecord) -> str:
     claims = rec.claims
     n_pass = sum(bool(x.get("passed")) for x in claims)
     config = c.get("config", {})
-    figures = "".join(_figure(f, rec.name) for f in rec.figures) or \
+    figures = "".join(_figure(f, rec.name) for f in rec.figures) + \
+        "".join(_refused(name, rec.directory) for name in rec.refused) or \
         '<p class="muted">no figures</p>'
     return f"""
 <section class="experiment" id="exp-{index}" data-experiment="{_e(rec.name)}">
@@ -283,18 +377,26 @@ def render_report(records: list[ExperimentRecord], title: str = "descentlab repo
 """
 
 
+def save_report(records: list[ExperimentRecord], output: str | os.PathLike,
+                title: str = "descentlab report") -> Path:
+    """Write the report of ``records`` to ``output`` (option ``-o``), which must not be a file
+    that ``reproduce`` wrote for them (checks.json, results.parquet, a figure, tasks/)."""
+    files: list[Path] = []
+    dirs: list[Path] = []
+    for rec in records:
+        fs, ds = protected_files(rec.directory)
+        files += fs + rec.figures
+        dirs += ds
+    target = check_output("-o", output, files, dirs)
+    text = render_report(records, title)
+    return write_output("-o", target, lambda p: p.write_text(text, encoding="utf-8"))
+
+
 def write_report(paths: Sequence[str | os.PathLike], output: str | os.PathLike,
                  title: str = "descentlab report") -> Path:
     """Write the report of the experiments under ``paths`` to ``output``; returns its path."""
-    records = find_experiments(paths)
-    output = Path(output)
-    if output.is_dir():
-        raise DescentlabError(f"-o: {str(output)!r} is a directory; expected an .html file path")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    tmp.write_text(render_report(records, title), encoding="utf-8")
-    os.replace(tmp, output)
-    return output
+    return save_report(find_experiments(paths), output, title)
 
 
-__all__ = ["ExperimentRecord", "find_experiments", "render_report", "write_report"]
+__all__ = ["ExperimentRecord", "check_checks", "find_experiments", "render_report",
+           "save_report", "write_report"]
