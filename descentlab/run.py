@@ -238,8 +238,9 @@ def no_progress_message(flag: str, values: Sequence[float], method_name: str,
     if flag == "ended_above_start":
         return (f"{method_name} made no progress: F ended at {values[-1]:.3g}, above "
                 f"F(x0) = {f0:.3g} (lowest {min(values[1:]):.3g} over {records} records); "
-                f"lower the step size {step} (the iterates oscillate or diverge slowly), or "
-                "raise the budget if the method is non-monotone (momentum can rise first)")
+                f"the step size {step} may be too large (the iterates oscillate or diverge "
+                "slowly): lower it; or, for a non-monotone method (momentum can rise before "
+                "it converges), raise the budget")
     return (f"{method_name} made no progress: F never went below F(x0) = {f0:.6g} "
             f"(within rounding) in {records} records; raise the step size {step} or the "
             "budget")
