@@ -29,7 +29,7 @@ EXIT_NO_PROGRESS = 4
 def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     out = {}
     for pair in pairs:
-        if "=" not in pair:
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=what)
         key, value = pair.split("=", 1)
         out[key.strip().replace("-", "_")] = value.strip()
@@ -365,8 +365,9 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
                               positive_class=positive_class)
     console.print(escape(repr(problem)), highlight=False)
     if epochs is not None and epochs * problem.n > MAX_BUDGET_CALLS:
-        raise DescentlabError(f"--epochs: expected at most {MAX_BUDGET_CALLS / problem.n:.3g} "
-                              f"(2^53 oracle calls of n = {problem.n}), got {epochs:g}")
+        most = MAX_BUDGET_CALLS / problem.n
+        raise DescentlabError(f"--epochs: expected at most {most:.3g} epochs (2^53 oracle calls "
+                              f"of n = {problem.n}), got {epochs:g}")
     # the method's own checks against the problem (e.g. Katyusha's mu > 0) before the optimum
     method.init(problem, problem.default_x0(), np.random.default_rng(seed))
     with console.status("computing the reference optimum (scipy)"):

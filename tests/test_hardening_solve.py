@@ -283,6 +283,7 @@ def test_least_squares_regressor_names_lam():
     (["--step", "1", "--param", "step=2"], "--step: given twice"),
     (["--param", "step=-1"], "gd: step: expected a positive"),
     (["--param", "momentum=0.5"], "valid ones are step"),
+    (["--param", "=3"], "expected KEY=VALUE, got '=3'"),
     (["--reg", "l1"], "gd: the problem has a non-smooth term"),
 ])
 def test_solve_options_are_checked_before_the_data(args, fragment):
