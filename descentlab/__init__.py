@@ -1,6 +1,13 @@
 """descentlab: a laboratory for first-order optimization in machine learning."""
 
-from .errors import DatasetNotFoundError, DescentlabError, DivergenceError, SolutionError
+from .errors import (
+    DatasetNotFoundError,
+    DescentlabError,
+    DescentlabWarning,
+    DivergenceError,
+    NoProgressWarning,
+    SolutionError,
+)
 from .methods import get_method
 from .provenance import package_version
 from .run import run
@@ -8,5 +15,5 @@ from .trace import Trace
 
 __version__ = package_version()
 
-__all__ = ["DatasetNotFoundError", "DescentlabError", "DivergenceError", "SolutionError",
-           "Trace", "__version__", "get_method", "run"]
+__all__ = ["DatasetNotFoundError", "DescentlabError", "DescentlabWarning", "DivergenceError",
+           "NoProgressWarning", "SolutionError", "Trace", "__version__", "get_method", "run"]

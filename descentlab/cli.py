@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from .errors import DescentlabError
+from ._validation import check_int, check_positive
+from .errors import DescentlabError, DivergenceError, NoProgressWarning
 from .executors import BACKENDS
+from .run import MAX_BUDGET_CALLS
 
 console = Console()
 err_console = Console(stderr=True)
 
 EXIT_CLAIM_FAILED = 3
+EXIT_NO_PROGRESS = 4
 
 
 def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     out = {}
     for pair in pairs:
-        if "=" not in pair:
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=what)
         key, value = pair.split("=", 1)
         out[key.strip().replace("-", "_")] = value.strip()
@@ -46,8 +53,8 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except DescentlabError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        except DescentlabError as exc:  # user text in the message is not rich markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             sys.exit(2)
 
 
@@ -222,59 +229,180 @@ def report(outs: tuple[str, ...], output: str, title: str):
     click.echo(str(path.resolve()))
 
 
+def _check_solve_numbers(*, lam, l1_ratio, positive_class, step, epochs, tol, time_limit,
+                         seed) -> None:
+    """The numeric options of ``solve``, checked before any data is read."""
+    check_positive("--lam", lam, allow_none=True, strict=False)
+    if l1_ratio is not None and check_positive("--l1-ratio", l1_ratio, strict=False) > 1:
+        raise DescentlabError(f"--l1-ratio: expected a number in [0, 1], got {l1_ratio}")
+    if positive_class is not None and not math.isfinite(positive_class):
+        raise DescentlabError(f"--positive-class: expected a finite label, got {positive_class}")
+    check_positive("--step", step, allow_none=True)
+    if check_positive("--epochs", epochs, allow_none=True) is not None \
+            and epochs > MAX_BUDGET_CALLS:  # the bound for n = 1, checked again once n is known
+        raise DescentlabError(f"--epochs: expected at most 2^53 oracle calls, got {epochs:g}")
+    check_positive("--tol", tol, allow_none=True)
+    check_positive("--time-limit", time_limit, allow_none=True)
+    check_int("--seed", seed, minimum=0)
+
+
+def _check_solve_regularization(reg: str, lam: float | None, l1_ratio: float | None) -> None:
+    """--lam and --l1-ratio must mean something with --reg (nothing is silently ignored)."""
+    if reg == "none" and lam:
+        raise DescentlabError(f"--lam: expected no --lam (or 0) with --reg none, got {lam:g}; "
+                              "pass --reg l2, l1 or elasticnet to regularize")
+    if reg == "elasticnet" and l1_ratio is None:
+        raise DescentlabError("--l1-ratio: expected a number in [0, 1] with --reg elasticnet, "
+                              "got none")
+    if reg != "elasticnet" and l1_ratio is not None:
+        raise DescentlabError(f"--l1-ratio: only used with --reg elasticnet, got --l1-ratio "
+                              f"{l1_ratio:g} with --reg {reg}")
+
+
+def _figure_suffixes() -> list[str]:
+    """The file suffixes matplotlib can write here (pgf only when its TeX is installed)."""
+    import shutil
+
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffixes = sorted(FigureCanvasBase.get_supported_filetypes())
+    if shutil.which(matplotlib.rcParams["pgf.texsystem"]) is None:
+        suffixes.remove("pgf")
+    return suffixes
+
+
+def _check_output_file(option: str, path: str | None, suffixes: list[str]) -> None:
+    """Fail now, not after the run, if ``path`` could not be written at the end.
+
+    The suffix must be one of ``suffixes``; the parent directory must exist or be creatable
+    (no file on the way) and be writable, and an existing file must be writable.
+    """
+    if path is None:
+        return
+    target = Path(path)
+    if target.suffix.lower().lstrip(".") not in suffixes:
+        listed = ", ".join(f".{s}" for s in suffixes)
+        raise DescentlabError(f"{option}: expected a file name ending in {listed}, got "
+                              f"{path!r}")
+    if target.is_dir():
+        raise DescentlabError(f"{option}: expected a file, got the directory {path!r}")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DescentlabError(f"{option}: cannot create the directory {str(target.parent)!r}: "
+                              f"{str(existing)!r} is a file")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise DescentlabError(f"{option}: cannot overwrite {path!r} (no write permission)")
+    if not target.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise DescentlabError(f"{option}: cannot write in the directory {str(existing)!r} "
+                              "(no write permission)")
+
+
+def _step_option(method, trace) -> str:
+    """The option that sets the method's step size, with the value the run used."""
+    name = "--step" if method.step_param == "step" else f"--param {method.step_param}"
+    value = trace.meta["method"].get(method.step_param)
+    return f"{name} (it was {value:.3g})" if isinstance(value, float) else name
+
+
 @main.command()
 @click.option("--problem", "problem_name", type=click.Choice(["logistic", "least-squares"]),
               required=True)
 @click.option("--data", required=True, help="Dataset name (a9a, w8a, ...) or LIBSVM file path.")
 @click.option("--reg", type=click.Choice(["none", "l2", "l1", "elasticnet"]), default="l2",
               show_default=True)
-@click.option("--lam", type=float, default=None, help="Regularization weight [default: 1/n].")
-@click.option("--l1-ratio", type=float, default=None, help="Elastic-net mixing in [0, 1].")
+@click.option("--lam", type=float, default=None,
+              help="Regularization weight >= 0 [default: 1/n; 0 with --reg none].")
+@click.option("--l1-ratio", type=float, default=None,
+              help="Elastic-net mixing in [0, 1] (with --reg elasticnet only, and required).")
 @click.option("--positive-class", type=float, default=None,
               help="One vs rest: this label is +1, all others -1 (multiclass data).")
 @click.option("--method", "method_name", required=True,
-              help="gd, heavy-ball, nesterov, ista, fista.")
-@click.option("--step", type=float, default=None, help="Step size [default: the theory's].")
+              help="gd, heavy-ball, nesterov, ista, fista, saga, svrg, sgd, adam, ... (an "
+                   "unknown name lists them all).")
+@click.option("--step", type=float, default=None,
+              help="Step size > 0 [default: the theory's].")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Any other hyperparameter of the method (repeatable).")
-@click.option("--epochs", type=float, default=None, help="Budget in epochs [default: 100; "
+@click.option("--epochs", type=float, default=None, help="Budget in epochs > 0 [default: 100; "
               "10^4 with --tol].")
-@click.option("--tol", type=float, default=None, help="Stop at this relative suboptimality.")
-@click.option("--time-limit", type=float, default=None, help="Stop after this many seconds.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--tol", type=float, default=None,
+              help="Stop at this relative suboptimality (> 0).")
+@click.option("--time-limit", type=float, default=None,
+              help="Stop after this many seconds (> 0).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed (>= 0).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the Trace to this Parquet file.")
+              help="Write the Trace to this Parquet file (.parquet).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Write a convergence figure (PNG).")
+              help="Write a convergence figure (.png, .pdf, .svg, ...).")
 def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, step, params,
           epochs, tol, time_limit, seed, out, plot):
-    """Run one method on a linear model and print the final value and suboptimality."""
+    """Run one method on a linear model and print the final value and suboptimality.
+
+    Every option is checked before the data are read. Exits 0 on success, 2 on bad input,
+    4 when the run failed: it diverged (F not finite or above F(x0) + 1e6 max(|F(x0)|, 1))
+    or made no progress (F ended above F(x0), or never went below it; the table, --out and
+    --plot are still written).
+    """
+    import numpy as np
+
     from .data import load_libsvm
     from .methods import get_method
     from .problems import LeastSquares, Logistic
+    from .problems.regularizers import Regularizer
     from .run import run
 
-    cls = Logistic if problem_name == "logistic" else LeastSquares
-    reg = None if reg == "none" else reg
+    # ---- every check before the data are read
+    _check_solve_numbers(lam=lam, l1_ratio=l1_ratio, positive_class=positive_class, step=step,
+                         epochs=epochs, tol=tol, time_limit=time_limit, seed=seed)
+    _check_solve_regularization(reg, lam, l1_ratio)
     hyper = {k: _number(v) for k, v in _parse_pairs(params, "--param").items()}
     if step is not None:
+        if "step" in hyper:
+            raise DescentlabError("--step: given twice, as --step and as --param step=; "
+                                  "keep one")
         hyper["step"] = step
-    method = get_method(method_name, **hyper)  # validate before loading data
+    method = get_method(method_name, **hyper)
+    reg = None if reg == "none" else reg
+    # is there a prox to apply? (lam's value does not matter: the default 1/n is > 0)
+    regularizer = Regularizer(reg, 1.0 if lam is None and reg else lam or 0.0, l1_ratio)
+    method._check_problem(regularizer)  # reads only .nonsmooth
+    _check_output_file("--out", out, ["parquet"])
+    _check_output_file("--plot", plot, _figure_suffixes())
+
+    cls = Logistic if problem_name == "logistic" else LeastSquares
     t0 = time.perf_counter()
     if reg is None:
-        lam = lam or 0.0
+        lam = 0.0
     elif lam is None:
         lam = 1.0 / load_libsvm(data)[0].shape[0]
     problem = cls.from_libsvm(data, reg=reg, lam=lam, l1_ratio=l1_ratio,
                               positive_class=positive_class)
-    console.print(f"{problem!r}", highlight=False)
+    console.print(escape(repr(problem)), highlight=False)
+    if epochs is not None and epochs * problem.n > MAX_BUDGET_CALLS:
+        most = MAX_BUDGET_CALLS / problem.n
+        raise DescentlabError(f"--epochs: expected at most {most:.3g} epochs (2^53 oracle calls "
+                              f"of n = {problem.n}), got {epochs:g}")
+    # the method's own checks against the problem (e.g. Katyusha's mu > 0) before the optimum
+    method.init(problem, problem.default_x0(), np.random.default_rng(seed))
     with console.status("computing the reference optimum (scipy)"):
         x_star, f_star = problem.solution()
     t_ref = time.perf_counter() - t0
-    with console.status(f"running {method}"):
-        trace = run(problem, method, budget_epochs=epochs, tol=tol, time_limit=time_limit,
-                    seed=seed)
-    table = Table(title=f"{method_name} on {problem_name} / {data}", show_header=False)
+    try:
+        with console.status(f"running {escape(str(method))}"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoProgressWarning)  # reported below, once
+            trace = run(problem, method, budget_epochs=epochs, tol=tol, time_limit=time_limit,
+                        seed=seed)
+    except DivergenceError as exc:
+        if out:
+            exc.trace.to_parquet(out)
+            err_console.print(f"trace up to the divergence written to {escape(out)}",
+                              highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(EXIT_NO_PROGRESS)
+    table = Table(title=escape(f"{method_name} on {problem_name} / {data}"), show_header=False)
     for key, value in [("final value F", f"{trace.final('value'):.15g}"),
                        ("reference F*", f"{f_star:.15g}  (scipy, {t_ref:.1f} s incl. loading)"),
                        ("relative suboptimality", f"{trace.final('rel_subopt'):.3e}"),
@@ -287,13 +415,21 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     console.print(table)
     if out:
         trace.to_parquet(out)
-        console.print(f"trace written to {out}")
+        console.print(f"trace written to {escape(out)}", highlight=False)
     if plot:
         from .plot import convergence_figure
 
         fig = convergence_figure([trace], labels=[str(method)])
+        Path(plot).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(plot, dpi=120)
-        console.print(f"figure written to {plot}")
+        console.print(f"figure written to {escape(plot)}", highlight=False)
+    if trace.no_progress:
+        from .run import no_progress_message
+
+        message = no_progress_message(trace.no_progress, trace.df["value"].tolist(),
+                                      method.name, _step_option(method, trace))
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        sys.exit(EXIT_NO_PROGRESS)
 
 
 if __name__ == "__main__":  # pragma: no cover

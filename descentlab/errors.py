@@ -27,5 +27,17 @@ class DivergenceError(DescentlabError, ArithmeticError):
         self.trace = trace
 
 
+class DescentlabWarning(UserWarning):
+    """Base class of the warnings of descentlab."""
+
+
+class NoProgressWarning(DescentlabWarning, RuntimeWarning):
+    """A run that ended above its starting value F(x0), or never went below it.
+
+    The rule is :func:`descentlab.run.progress_flag`; the Trace records it in
+    ``meta["no_progress"]``.
+    """
+
+
 class SolutionError(RuntimeError):
     """The reference solver could not certify an optimum (e.g. unbounded problem)."""

@@ -4,6 +4,13 @@ Columns (DESIGN.md): iteration, oracle_calls, epochs, time_s, value, subopt (F -
 rel_subopt ((F - F*) / max(|F*|, 1e-12)), grad_norm (norm of the gradient mapping, i.e.
 ||grad F|| for smooth problems), dist_to_init (||x - x0||), dist_to_opt (||x - x*||, NaN
 when x* is unknown or not unique), plus any problem-specific metrics.
+
+Metadata (``meta``) of a ``run``: problem, method (with its resolved hyperparameters), seed,
+f_star, budget_calls, tol, time_limit, environment, ``stop_reason`` ("budget", "tol",
+"time_limit"; "diverged" in the Trace of a ``DivergenceError``) and ``no_progress``: None
+for a run that lowered F, else "ended_above_start" (the final F is above F(x0)) or
+"no_decrease" (F never went below F(x0)), beyond rounding; the rule is
+``descentlab.run.progress_flag``. The estimators' Traces carry the same flag.
 """
 
 from __future__ import annotations
@@ -48,6 +55,11 @@ class Trace:
     def stop_reason(self) -> str | None:
         return self.meta.get("stop_reason")
 
+    @property
+    def no_progress(self) -> str | None:
+        """None, or why the run made no progress: "ended_above_start" or "no_decrease"."""
+        return self.meta.get("no_progress")
+
     def to_parquet(self, path) -> Path:
         """Write the records with the metadata in the Parquet schema; returns the path."""
         path = Path(path)
@@ -71,7 +83,8 @@ class Trace:
         m = self.meta
         return (f"Trace({m.get('method', {}).get('name', '?')} on "
                 f"{m.get('problem', {}).get('problem', '?')}, {len(self.df)} records, "
-                f"stop={m.get('stop_reason')})")
+                f"stop={m.get('stop_reason')}"
+                + (f", no_progress={m['no_progress']}" if m.get("no_progress") else "") + ")")
 
 
 def _jsonable(obj):

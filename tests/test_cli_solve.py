@@ -54,7 +54,7 @@ def test_solve_rejects_bad_input_with_exit_code_2():
         (["--data", "no-such-data", "--method", "gd"], "no-such-data"),
         (["--data", "a1a", "--method", "newton"], "unknown method"),
         (["--data", "a1a", "--method", "gd", "--step", "-1"], "step"),
-        (["--data", "a1a", "--method", "gd", "--epochs", "0"], "budget_epochs"),
+        (["--data", "a1a", "--method", "gd", "--epochs", "0"], "--epochs"),
         (["--data", "news20", "--method", "gd"], "two classes"),
     ]:
         result = runner.invoke(main, ["solve", "--problem", "logistic", *args])

@@ -14,6 +14,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..errors import DescentlabError
+
 
 class OneVsRestClassifierMixin(ClassifierMixin):
     """predict_proba / predict / score from ``decision_function`` and ``classes_``."""
@@ -23,8 +25,9 @@ class OneVsRestClassifierMixin(ClassifierMixin):
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
-            raise ValueError(f"y: this classifier needs samples of at least 2 classes, the "
-                             f"data contain only one class: {self.classes_[0]!r}")
+            raise DescentlabError(f"y: this classifier needs samples of at least 2 classes, "
+                                  f"the data contain only one class: "
+                                  f"{self.classes_.tolist()[0]!r}")
         return self.classes_[1:] if self.classes_.size == 2 else self.classes_
 
     def predict_proba(self, X):

@@ -17,22 +17,36 @@ state is recorded at about 50 geometric points. The records form a descentlab ``
 (same columns as ``run``'s plus ``grad_inf``; ``subopt``, ``rel_subopt`` and
 ``dist_to_opt`` are NaN since no optimum is computed), with ``stop_reason`` "tol" or
 "max_iter".
+
+Divergence and lack of progress follow ``run``'s rules: F not finite or above
+F(x0) + 1e6 max(|F(x0)|, 1) raises ``DivergenceError``; a fit that ends above F(x0), or never
+goes below it (``descentlab.run.progress_flag``, without F* since none is computed), sets
+the Trace's ``meta["no_progress"]`` and warns a scikit-learn ``ConvergenceWarning`` naming
+the step size to change.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 
 from ..errors import DescentlabError, DivergenceError
 from ..methods import Method
 from ..problems.base import Problem
 from ..provenance import environment
-from ..run import DIVERGENCE_FACTOR, _plain, step_size_named
+from ..run import (
+    DIVERGENCE_FACTOR,
+    _plain,
+    no_progress_message,
+    progress_flag,
+    step_size_named,
+)
 from ..trace import COLUMNS, Trace
 
 
@@ -47,10 +61,12 @@ class Descent:
 
 
 def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: int,
-            seed: int, x0: np.ndarray | None = None) -> Descent:
+            seed: int, x0: np.ndarray | None = None, step_arg: str | None = None) -> Descent:
     """Run ``method`` on ``problem`` for at most ``max_iter`` epochs (see the module doc).
 
-    ``tol=None`` runs all ``max_iter`` epochs (the two-layer estimators)."""
+    ``tol=None`` runs all ``max_iter`` epochs (the two-layer estimators). ``step_arg`` names
+    the argument through which the user sets the step size, for the divergence and
+    no-progress messages (default: "'step' (it was ...) in method_params")."""
     method._check_problem(problem)
     x0 = problem.default_x0() if x0 is None else problem.check_point(x0)
     rng = np.random.default_rng(seed)
@@ -79,13 +95,16 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
     stop, epochs = "max_iter", 0
     start_calls = state.calls  # e.g. SAGA's first pass, done by init
 
-    def make_trace() -> Trace:
+    def make_trace(no_progress: str | None = None) -> Trace:
         meta = {"problem": problem.describe(),
                 "method": {"name": method.name, **_plain(state.params)}, "seed": int(seed),
                 "f_star": None, "tol": tol, "max_iter": int(max_iter), "stop_reason": stop,
                 "stop_rule": "grad_inf <= tol * max(1, grad_inf at x0)",
-                "environment": environment()}
+                "no_progress": no_progress, "environment": environment()}
         return Trace(pd.DataFrame(rows, columns=[*COLUMNS, "grad_inf"]), meta)
+
+    def step_named() -> str:
+        return step_arg or f"{step_size_named(method, state)} in method_params"
 
     if threshold is not None and rows[0]["grad_inf"] <= threshold:
         stop = "tol"
@@ -107,9 +126,15 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
                 stop = "diverged"
                 raise DivergenceError(
                     f"{method.name} diverged after {epochs} epoch(s): objective {value:.3g} "
-                    f"from {f0:.3g}; pass a smaller {step_size_named(method, state)} in "
-                    "method_params", trace=make_trace())
+                    f"from {f0:.3g}; pass a smaller {step_named()}", trace=make_trace())
             if threshold is not None and rows[-1]["grad_inf"] <= threshold:
                 stop = "tol"
                 break
-    return Descent(np.array(state.x, dtype=np.float64), epochs, make_trace(), stop == "tol")
+    values = [row["value"] for row in rows]
+    flag = progress_flag(values, stationary_start=rows[0]["grad_inf"] == 0.0, stop=stop,
+                         samples=method.samples)
+    if flag is not None:
+        warnings.warn(no_progress_message(flag, values, method.name, step_named()),
+                      ConvergenceWarning, stacklevel=4)
+    return Descent(np.array(state.x, dtype=np.float64), epochs, make_trace(flag),
+                   stop == "tol")

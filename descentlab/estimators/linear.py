@@ -109,8 +109,14 @@ class _LinearFit:
 
     def _fit_problem(self, problem: LinearModel, seed: int):
         method = resolve_method(self.method, self.method_params, problem.n)
-        result = descend(problem, method, tol=self.tol, max_iter=self.max_iter, seed=seed)
-        if not result.converged:
+        step_arg = None
+        if isinstance(self.method, Method):  # not method_params: name the Method's step
+            step = method.hyperparameters().get(method.step_param)
+            given = f" (it was {step:.3g})" if isinstance(step, float) else ""
+            step_arg = f"'{method.step_param}'{given} of the Method passed as method="
+        result = descend(problem, method, tol=self.tol, max_iter=self.max_iter, seed=seed,
+                         step_arg=step_arg)
+        if not result.converged and not result.trace.no_progress:  # else descend warned
             warnings.warn(f"{type(self).__name__} ({method.name}) did not reach tol={self.tol} "
                           f"in max_iter={self.max_iter} epochs (sup norm of the gradient "
                           f"mapping {result.trace.final('grad_inf'):.2e}); increase max_iter or "
@@ -247,9 +253,10 @@ class _LeastSquaresBase(_LinearFit, RegressorMixin, BaseEstimator):
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
 
-def _check_alpha(alpha) -> float:
-    if not isinstance(alpha, numbers.Real) or not alpha >= 0:
-        raise DescentlabError(f"alpha: expected a number >= 0, got {alpha!r}")
+def _check_alpha(alpha, name: str = "alpha") -> float:
+    """``alpha`` (the parameter ``name``) as a float >= 0."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
+        raise DescentlabError(f"{name}: expected a number >= 0, got {alpha!r}")
     return float(alpha)
 
 
@@ -333,7 +340,7 @@ class LeastSquaresRegressor(_LeastSquaresBase):
         self.random_state = random_state
 
     def _regularization(self, n):
-        lam = _check_alpha(self.lam) if self.lam is not None else 0.0
+        lam = _check_alpha(self.lam, "lam") if self.lam is not None else 0.0
         if lam == 0 or self.reg is None:
             if lam != 0:
                 raise DescentlabError(f"lam: got lam={lam} with reg=None; pass reg='l2', "

@@ -91,10 +91,13 @@ class _TwoLayerBase(BaseEstimator):
                                   f"{self.method!r}")
         params = dict(self.method_params or {})
         method = get_method(self.method, **params)
+        step_arg = None  # the step is named as the user set it: lr, else method_params
         if self.lr is not None and method.step_param not in params:
             value = float(self.lr) * problem.m if method.step_param == "step" else float(self.lr)
             method = get_method(self.method, **params, **{method.step_param: value})
-        result = descend(problem, method, tol=None, max_iter=int(self.epochs), seed=seed)
+            step_arg = f"lr (it was {float(self.lr):.3g})"
+        result = descend(problem, method, tol=None, max_iter=int(self.epochs), seed=seed,
+                         step_arg=step_arg)
         a, b = problem.unpack(result.x)
         self.method_ = method.name
         return a.copy(), b.copy(), result

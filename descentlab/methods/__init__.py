@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 
 from ..errors import DescentlabError
 from .base import Method, State, iterations_for
@@ -23,18 +24,28 @@ ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "ula": "langevin"}
 
 
+def _did_you_mean(word: str, choices) -> str:
+    """' (did you mean 'x'?)' for the closest of ``choices`` (difflib), or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def get_method(name: str, **hyperparameters) -> Method:
     """Build a registered method by name, e.g. ``get_method("fista", restart=None)``."""
+    if not isinstance(name, str):
+        raise DescentlabError(f"method: expected a method name, got {name!r}")
     key = ALIASES.get(name.lower(), name.lower())
     if key not in METHODS:
-        raise DescentlabError(f"method: unknown method {name!r}; known methods are "
+        hint = _did_you_mean(key, [*METHODS, *ALIASES])
+        raise DescentlabError(f"method: unknown method {name!r}{hint}; known methods are "
                               f"{', '.join(sorted(METHODS))}")
     cls = METHODS[key]
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = set(hyperparameters) - fields
     if unknown:
-        raise DescentlabError(f"{key}: unknown hyperparameter(s) {', '.join(sorted(unknown))}; "
-                              f"valid ones are {', '.join(sorted(fields)) or 'none'}")
+        listed = ", ".join(k + _did_you_mean(k, fields) for k in sorted(unknown))
+        raise DescentlabError(f"{key}: unknown hyperparameter(s) {listed}; valid ones are "
+                              f"{', '.join(sorted(fields)) or 'none'}")
     return cls(**hyperparameters)
 
 

@@ -46,6 +46,9 @@ class Method(ABC):
     step_param: ClassVar[str] = "step"
     #: whether the method handles a non-smooth term through the prox
     handles_prox: ClassVar[bool] = False
+    #: whether the method samples (Langevin) rather than minimizes: its objective fluctuates
+    #: at the temperature's level, so a run is not flagged for ending above F(x0)
+    samples: ClassVar[bool] = False
 
     def __post_init__(self):
         for f in dataclasses.fields(self):

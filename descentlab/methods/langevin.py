@@ -96,6 +96,7 @@ class Langevin(Method):
     temperature_min: float = 0.0
     batch_size: int | None = None
     name: ClassVar[str] = "langevin"
+    samples: ClassVar[bool] = True
 
     def __post_init__(self):
         super().__post_init__()
