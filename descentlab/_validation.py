@@ -72,6 +72,9 @@ _CGROUP_MEMORY_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/mem
 
 
 def _gib(n_bytes: float) -> str:
+    """A size in GiB, or in MiB below one GiB."""
+    if n_bytes < 2**30:
+        return f"{n_bytes / 2**20:.1f} MiB"
     return f"{n_bytes / 2**30:.1f} GiB"
 
 
@@ -161,11 +164,12 @@ def _check_dense_iterate_fits(name: str, n_columns: int) -> None:
         "try anyway")
 
 
-def _check_real(name: str, dtype) -> None:
+def check_real(name: str, dtype) -> None:
     """Refuse complex (and other non-real) numbers instead of dropping the imaginary part."""
-    if np.issubdtype(dtype, np.complexfloating):
-        raise DescentlabError(f"{name}: expected real numbers, got {np.dtype(dtype).name}")
-    if not (np.issubdtype(dtype, np.number) or dtype == bool):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise DescentlabError(f"{name}: expected real numbers, got {dtype.name}")
+    if dtype.kind not in "biuf":  # bool, int, unsigned, float
         raise DescentlabError(f"{name}: expected numbers, got dtype {dtype}")
 
 
@@ -182,7 +186,7 @@ def check_design(X, *, name: str = "X"):
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise DescentlabError(f"{name}: expected a non-empty matrix, got shape {X.shape}")
         _check_dense_iterate_fits(name, X.shape[1])
-        _check_real(name, X.dtype)
+        check_real(name, X.dtype)
         X = sp.csr_matrix(X) if X.format != "csr" else X
         if X.dtype not in FLOAT_DTYPES:
             X = X.astype(np.float64)
@@ -201,7 +205,7 @@ def check_design(X, *, name: str = "X"):
         raise DescentlabError(f"{name}: expected a 2-D array (n_samples, n_features), "
                               f"got shape {X.shape}")
     if X.dtype not in FLOAT_DTYPES:
-        _check_real(name, X.dtype)
+        check_real(name, X.dtype)
         X = X.astype(np.float64)
     if not np.all(np.isfinite(X)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
@@ -220,7 +224,7 @@ def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
     if y.shape[0] != n:
         raise DescentlabError(f"{name}: expected length {n} (the number of rows of X), "
                               f"got {y.shape[0]}")
-    _check_real(name, y.dtype)
+    check_real(name, y.dtype)
     if y.dtype != bool and not np.all(np.isfinite(y)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
     with np.errstate(over="ignore"):

@@ -77,7 +77,7 @@ def load_svmlight(path, *, n_features: int | None = None, zero_based="auto",
     try:
         X, y = load_svmlight_file(str(path), n_features=n_features, zero_based=zero_based,
                                   dtype=dtype)
-    except (ValueError, OSError, EOFError, RuntimeError) as exc:
+    except (ValueError, OverflowError, OSError, EOFError, RuntimeError) as exc:
         raise DescentlabError(f"svmlight: {path} is not a readable svmlight/LIBSVM file "
                               f"({exc})") from exc
     check_parsed(X, y, "svmlight", str(path), allow_missing=allow_missing,

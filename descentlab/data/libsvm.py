@@ -120,7 +120,7 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[sp.csr_matrix, np
     try:
         with opener(path, "rb") as fh:
             X, y = load_svmlight_file(fh, dtype=np.float64)
-    except (ValueError, OSError, EOFError, RuntimeError) as exc:
+    except (ValueError, OverflowError, OSError, EOFError, RuntimeError) as exc:
         raise DescentlabError(f"data: {path} is not a readable LIBSVM file ({exc})") from exc
     check_parsed(X, y, "data", path)
     X = canonical_csr(X)
