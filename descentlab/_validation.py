@@ -104,9 +104,12 @@ def max_features_allowed(max_features=None) -> int | None:
     if not text:
         return None
     try:
-        value = int(float(text)) if float(text).is_integer() else None
+        value = int(text)
     except ValueError:
-        value = None
+        try:  # 2e9
+            value = int(float(text)) if float(text).is_integer() else None
+        except (ValueError, OverflowError):
+            value = None
     if value is None or value < 1:
         raise DescentlabError(f"{MAX_FEATURES_ENV}: expected an integer >= 1, got {text!r}")
     return value
@@ -225,7 +228,7 @@ def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
         raise DescentlabError(f"{name}: expected length {n} (the number of rows of X), "
                               f"got {y.shape[0]}")
     check_real(name, y.dtype)
-    if y.dtype != bool and not np.all(np.isfinite(y)):
+    if not np.all(np.isfinite(y)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
     with np.errstate(over="ignore"):
         cast = y.astype(dtype)

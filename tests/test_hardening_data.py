@@ -107,6 +107,8 @@ def test_the_limit_is_documented_and_can_be_lifted(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, "lots")
     with pytest.raises(DescentlabError, match=rf"{ENV}: expected an integer >= 1, got 'lots'"):
         load_libsvm(path)
+    with pytest.raises(DescentlabError, match=r"max_features: expected an integer >= 1"):
+        load_svmlight(tmp_path / "absent: the limit is checked first", max_features=0)
     for module in (libsvm, files):
         assert ENV in module.__doc__ and "max_features" in module.__doc__
     assert ENV in (Path(__file__).parents[1] / "README.md").read_text()

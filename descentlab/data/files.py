@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_int, check_n_features
+from .._validation import check_int, check_n_features, max_features_allowed
 from ..errors import DatasetNotFoundError, DescentlabError
 from .libsvm import canonical_csr, check_parsed
 
@@ -70,10 +70,11 @@ def load_svmlight(path, *, n_features: int | None = None, zero_based="auto",
     """
     from sklearn.datasets import load_svmlight_file
 
-    path = _existing(path, "svmlight")
     n_features = check_int("n_features", n_features, minimum=1, allow_none=True)
     if max_features is None:
         max_features = n_features  # a width the caller declared is allowed
+    max_features_allowed(max_features)  # a bad limit fails before the parsing
+    path = _existing(path, "svmlight")
     try:
         X, y = load_svmlight_file(str(path), n_features=n_features, zero_based=zero_based,
                                   dtype=dtype)
@@ -137,12 +138,12 @@ def load_numpy(path, *, target_column: int | None = -1, X_key: str = "X", y_key:
                                       f"expected ({X.shape[0]},), one label per row of X")
     else:
         X, y = _split_column(loaded, target_column, path)
-    _check_real(X, y, path)
+    _check_numbers(X, y, path)
     _check_missing(X, y, path, allow_missing)
     return X, y
 
 
-def _check_real(X: np.ndarray, y: np.ndarray | None, path: Path) -> None:
+def _check_numbers(X: np.ndarray, y: np.ndarray | None, path: Path) -> None:
     """Features must be real numbers (or booleans); labels may be text but not complex."""
     if X.dtype.kind not in "biuf":
         raise DescentlabError(f"numpy: {path}: expected real numbers (int, float or bool) for "

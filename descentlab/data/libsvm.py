@@ -14,9 +14,9 @@ file may declare at most max(10^7, 10 x its stored entries) features, and a dens
 iterate of that length must take at most 1/16 of the machine's memory (news20: 1.35 million
 features for 9 million entries, 10 MiB, loads as is). To allow more, pass
 ``max_features=<limit>`` (``load_libsvm``, ``load_svmlight``, ``from_libsvm``) or set the
-environment variable ``DESCENTLAB_MAX_FEATURES=<limit>`` (the CLI, every loader); with a
-limit, only the limit applies. ``load_svmlight(path, n_features=d)`` declares the width
-itself and is allowed up to ``d``.
+environment variable ``DESCENTLAB_MAX_FEATURES=<limit>`` (both loaders, and the CLI's
+``--data``); with a limit, only the limit applies. ``load_svmlight(path, n_features=d)``
+declares the width itself and is allowed up to ``d``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_n_features
+from .._validation import check_n_features, max_features_allowed
 from ..errors import DatasetNotFoundError, DescentlabError
 
 #: datasets shipped in ../shared/datasets, with the file name to look for
@@ -137,6 +137,7 @@ def load_libsvm(name_or_path, *, max_features: int | None = None
     and more features than the file's entries justify (see the module docstring;
     ``max_features`` or ``DESCENTLAB_MAX_FEATURES`` allow them).
     """
+    max_features_allowed(max_features)  # a bad limit fails before the parsing
     path = resolve_dataset(name_or_path)
     stat = path.stat()
     X, y = _load_cached(str(path), stat.st_mtime_ns, stat.st_size)
