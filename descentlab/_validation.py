@@ -7,6 +7,7 @@ Each check raises :class:`descentlab.errors.DescentlabError` with a message of t
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +15,17 @@ import scipy.sparse as sp
 from .errors import DescentlabError
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+#: environment variable: the largest number of features allowed (lifts the rules below)
+MAX_FEATURES_ENV = "DESCENTLAB_MAX_FEATURES"
+#: a data file may always declare this many features (a dense float64 iterate of 80 MB) ...
+FEATURES_FLOOR = 10_000_000
+#: ... and beyond it at most this many per stored entry (else most columns are empty)
+FEATURES_PER_ENTRY = 10
+#: a data file's dense iterate may take at most this share of the machine's memory
+ITERATE_MEMORY_SHARE = 16
+#: a problem refuses a sparse design whose dense iterate takes this share of the memory
+PROBLEM_MEMORY_SHARE = 2
 
 
 def check_positive(name: str, value, *, allow_none: bool = False, strict: bool = True):
@@ -55,15 +67,129 @@ def check_choice(name: str, value, choices):
     return value
 
 
-def check_design(X, *, name: str = "X"):
-    """Validate a design matrix: 2-D, dense ndarray or CSR, float32/float64, all finite.
+#: memory limits of a container (cgroup v2, v1): "max" or a huge number when unlimited
+_CGROUP_MEMORY_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
-    Integer or boolean dense arrays and other sparse formats are converted (float64, CSR);
-    the data are never modified in place.
+
+def _gib(n_bytes: float) -> str:
+    """A size in GiB, or in MiB below one GiB."""
+    if n_bytes < 2**30:
+        return f"{n_bytes / 2**20:.1f} MiB"
+    return f"{n_bytes / 2**30:.1f} GiB"
+
+
+def physical_memory() -> int | None:
+    """Bytes of memory of this machine (or of its cgroup limit when lower); None if unknown."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+    for limit_file in _CGROUP_MEMORY_LIMITS:
+        try:
+            with open(limit_file) as fh:
+                limit = fh.read().strip()
+        except OSError:
+            continue
+        if limit.isdigit() and int(limit) > 0:
+            total = min(total, int(limit))
+    return total if total > 0 else None
+
+
+def max_features_allowed(max_features=None) -> int | None:
+    """The explicit limit on the number of features: ``max_features``, else the environment
+    variable ``DESCENTLAB_MAX_FEATURES``, else None (the default rules apply)."""
+    if max_features is not None:
+        return check_int("max_features", max_features, minimum=1)
+    text = os.environ.get(MAX_FEATURES_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        try:  # 2e9
+            value = int(float(text)) if float(text).is_integer() else None
+        except (ValueError, OverflowError):
+            value = None
+    if value is None or value < 1:
+        raise DescentlabError(f"{MAX_FEATURES_ENV}: expected an integer >= 1, got {text!r}")
+    return value
+
+
+def check_n_features(name: str, source: str, n_features: int, nnz: int, *,
+                     max_features=None) -> None:
+    """Refuse a data file whose number of features is out of proportion (read right after
+    parsing, before any dense vector of that size is allocated).
+
+    Without an explicit limit (``max_features``, or ``DESCENTLAB_MAX_FEATURES``) a file may
+    declare at most max(10^7, 10 x its stored entries) features, and a dense float64 iterate
+    of that size must take at most 1/16 of the machine's memory. With a limit, only the limit
+    applies.
+    """
+    limit = max_features_allowed(max_features)
+    allow = (f"if the file is right, pass max_features={n_features} or set "
+             f"{MAX_FEATURES_ENV}={n_features} to allow it")
+    size = _gib(8.0 * n_features)
+    if limit is not None:
+        if n_features > limit:
+            where = "max_features" if max_features is not None else MAX_FEATURES_ENV
+            raise DescentlabError(
+                f"{name}: {source} declares {n_features} features for {nnz} stored entries, "
+                f"more than {where}={limit} (a dense iterate would take {size}); {allow}")
+        return
+    expected = []
+    most = max(FEATURES_FLOOR, FEATURES_PER_ENTRY * nnz)
+    if n_features > most:
+        expected.append(f"at most {most} features ({FEATURES_PER_ENTRY} per stored entry, "
+                        f"and {FEATURES_FLOOR} for any file)")
+    memory = physical_memory()
+    if memory is not None and 8.0 * n_features > memory / ITERATE_MEMORY_SHARE:
+        expected.append(f"a dense iterate under {_gib(memory / ITERATE_MEMORY_SHARE)}, "
+                        f"1/{ITERATE_MEMORY_SHARE} of this machine's memory")
+    if expected:
+        raise DescentlabError(
+            f"{name}: {source} declares {n_features} features for {nnz} stored entries, so a "
+            f"dense iterate would take {size}; expected {' and '.join(expected)} (is a "
+            f"feature index wrong?); {allow}")
+
+
+def _check_dense_iterate_fits(name: str, n_columns: int) -> None:
+    """Refuse a sparse design whose dense iterate alone would fill half the memory."""
+    memory = physical_memory()
+    if memory is None or 8.0 * n_columns <= memory / PROBLEM_MEMORY_SHARE:
+        return
+    limit = max_features_allowed()
+    if limit is not None and n_columns <= limit:
+        return
+    raise DescentlabError(
+        f"{name}: expected a number of columns whose dense float64 iterate fits in memory, got "
+        f"{n_columns} columns (an iterate of {_gib(8.0 * n_columns)}, this machine has "
+        f"{_gib(memory)}); drop the empty columns, or set {MAX_FEATURES_ENV}={n_columns} to "
+        "try anyway")
+
+
+def check_real(name: str, dtype) -> None:
+    """Refuse complex (and other non-real) numbers instead of dropping the imaginary part."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise DescentlabError(f"{name}: expected real numbers, got {dtype.name}")
+    if dtype.kind not in "biuf":  # bool, int, unsigned, float
+        raise DescentlabError(f"{name}: expected numbers, got dtype {dtype}")
+
+
+def check_design(X, *, name: str = "X"):
+    """Validate a design matrix: 2-D, non-empty, dense ndarray or CSR, float32/float64 (real),
+    all finite; a sparse one must have few enough columns for a dense iterate to fit in memory.
+
+    Integer or boolean arrays and other sparse formats are converted (float64, CSR); complex
+    numbers are refused; the data are never modified in place.
     """
     if sp.issparse(X):
         if X.ndim != 2:
             raise DescentlabError(f"{name}: expected a 2-D matrix, got shape {X.shape}")
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise DescentlabError(f"{name}: expected a non-empty matrix, got shape {X.shape}")
+        _check_dense_iterate_fits(name, X.shape[1])
+        check_real(name, X.dtype)
         X = sp.csr_matrix(X) if X.format != "csr" else X
         if X.dtype not in FLOAT_DTYPES:
             X = X.astype(np.float64)
@@ -82,8 +208,7 @@ def check_design(X, *, name: str = "X"):
         raise DescentlabError(f"{name}: expected a 2-D array (n_samples, n_features), "
                               f"got shape {X.shape}")
     if X.dtype not in FLOAT_DTYPES:
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise DescentlabError(f"{name}: expected numbers, got dtype {X.dtype}")
+        check_real(name, X.dtype)
         X = X.astype(np.float64)
     if not np.all(np.isfinite(X)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
@@ -93,7 +218,7 @@ def check_design(X, *, name: str = "X"):
 
 
 def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
-    """Validate a target vector of length ``n`` with finite values."""
+    """Validate a target vector of length ``n`` with finite real values (cast to ``dtype``)."""
     y = np.asarray(y)
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
@@ -102,12 +227,15 @@ def check_target(y, n: int, *, name: str = "y", dtype=np.float64):
     if y.shape[0] != n:
         raise DescentlabError(f"{name}: expected length {n} (the number of rows of X), "
                               f"got {y.shape[0]}")
-    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
-        raise DescentlabError(f"{name}: expected numbers, got dtype {y.dtype}")
-    y = y.astype(dtype)
+    check_real(name, y.dtype)
     if not np.all(np.isfinite(y)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
-    return y
+    with np.errstate(over="ignore"):
+        cast = y.astype(dtype)
+    if not np.all(np.isfinite(cast)):
+        raise DescentlabError(f"{name}: expected values within the range of "
+                              f"{np.dtype(dtype).name}, got {np.max(np.abs(y)):g}")
+    return cast
 
 
 def check_dense_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +243,7 @@ def check_dense_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
     if sp.issparse(X):
         raise DescentlabError(f"X: expected a dense array, got a sparse {X.format} matrix "
                               "(use X.toarray())")
-    X = check_design(np.asarray(X, dtype=np.float64))
+    X = check_design(np.asarray(X)).astype(np.float64, copy=False)
     return X, check_target(y, X.shape[0])
 
 

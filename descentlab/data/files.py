@@ -8,11 +8,15 @@ CSV also ``.xz``, ``.zip``) are read directly.
 * ``load_svmlight(path)``: scikit-learn's ``load_svmlight_file`` parser; X is CSR float64
   with int32 indices (what liblinear and the compiled kernels expect), y the raw labels.
   ``n_features`` pads X to a given width (a test file that misses the last features).
+  A file with no samples or an out-of-proportion number of features is refused right
+  after parsing; ``max_features=`` or ``DESCENTLAB_MAX_FEATURES`` allow more features
+  (the rule is in ``descentlab.data.libsvm``).
 * ``load_numpy(path)``: an ``.npz`` holding arrays ``X`` and ``y`` (names configurable), or
   an ``.npy`` 2-D array whose ``target_column`` is y.
 * ``load_csv(path, target_column=-1)``: pandas' reader; the header is detected (a first
-  row with a non-numeric field); the target is a column position or name; the features
-  must be numeric; y is float64 when numeric, else the labels as strings.
+  row whose fields are all text, or with a text field above a column of numbers: a first
+  sample with a text label is data); the target is a column position or name; the
+  features must be numeric; y is float64 when numeric, else the labels as strings.
 
 Missing values (NaN, empty CSV fields) are refused unless ``allow_missing=True`` (e.g. to
 impute them in a scikit-learn pipeline).
@@ -27,8 +31,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_int
+from .._validation import check_int, check_n_features, max_features_allowed
 from ..errors import DatasetNotFoundError, DescentlabError
+from .libsvm import canonical_csr, check_parsed
 
 
 def _existing(path, what: str) -> Path:
@@ -54,26 +59,32 @@ def _check_missing(X, y, path: Path, allow_missing: bool) -> None:
 
 # ---------------------------------------------------------------------------- svmlight
 def load_svmlight(path, *, n_features: int | None = None, zero_based="auto",
-                  dtype=np.float64) -> tuple[sp.csr_matrix, np.ndarray]:
-    """(X, y) of a svmlight/LIBSVM file at any path (``.gz``/``.bz2`` read directly)."""
+                  dtype=np.float64, max_features: int | None = None,
+                  allow_missing: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(X, y) of a svmlight/LIBSVM file at any path (``.gz``/``.bz2`` read directly).
+
+    Refused right after parsing: no samples, no stored entry, non-finite labels or values
+    (unless ``allow_missing``), and more features than the file's entries justify (unless
+    ``max_features``, ``DESCENTLAB_MAX_FEATURES`` or an explicit ``n_features`` allows
+    them; the rule is in ``descentlab.data.libsvm``'s docstring).
+    """
     from sklearn.datasets import load_svmlight_file
 
-    path = _existing(path, "svmlight")
     n_features = check_int("n_features", n_features, minimum=1, allow_none=True)
+    if max_features is None:
+        max_features = n_features  # a width the caller declared is allowed
+    max_features_allowed(max_features)  # a bad limit fails before the parsing
+    path = _existing(path, "svmlight")
     try:
         X, y = load_svmlight_file(str(path), n_features=n_features, zero_based=zero_based,
                                   dtype=dtype)
-    except (ValueError, OSError, EOFError, RuntimeError) as exc:
+    except (ValueError, OverflowError, OSError, EOFError, RuntimeError) as exc:
         raise DescentlabError(f"svmlight: {path} is not a readable svmlight/LIBSVM file "
                               f"({exc})") from exc
-    X = sp.csr_matrix(X)
-    if X.nnz < np.iinfo(np.int32).max:
-        X.indices = X.indices.astype(np.int32)
-        X.indptr = X.indptr.astype(np.int32)
-    X.sum_duplicates()
-    X.sort_indices()
-    _check_missing(X, y, path, False)
-    return X, y
+    check_parsed(X, y, "svmlight", str(path), allow_missing=allow_missing,
+                 allow_no_entries=n_features is not None)
+    check_n_features("svmlight", str(path), X.shape[1], X.nnz, max_features=max_features)
+    return canonical_csr(X), y
 
 
 # ------------------------------------------------------------------------------- numpy
@@ -127,8 +138,19 @@ def load_numpy(path, *, target_column: int | None = -1, X_key: str = "X", y_key:
                                       f"expected ({X.shape[0]},), one label per row of X")
     else:
         X, y = _split_column(loaded, target_column, path)
+    _check_numbers(X, y, path)
     _check_missing(X, y, path, allow_missing)
     return X, y
+
+
+def _check_numbers(X: np.ndarray, y: np.ndarray | None, path: Path) -> None:
+    """Features must be real numbers (or booleans); labels may be text but not complex."""
+    if X.dtype.kind not in "biuf":
+        raise DescentlabError(f"numpy: {path}: expected real numbers (int, float or bool) for "
+                              f"X, got dtype {X.dtype}")
+    if y is not None and y.dtype.kind == "c":
+        raise DescentlabError(f"numpy: {path}: expected real numbers or labels for y, got "
+                              f"dtype {y.dtype}")
 
 
 # --------------------------------------------------------------------------------- csv
@@ -140,6 +162,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _looks_like_header(rows: pd.DataFrame) -> bool:
+    """Whether the first of ``rows`` (text) is a header: one of its fields is text above a
+    column of numbers, or all its fields are text. A data row whose label is text (above
+    more text labels) is not a header."""
+    head, rest = rows.iloc[0], rows.iloc[1:]
+    filled = [c for c in rows.columns if isinstance(head[c], str) and head[c] != ""]
+    text = [c for c in filled if not _is_number(head[c])]
+    if not text:
+        return False
+    if len(text) == len(filled):
+        return True
+    return any(all(_is_number(v) for v in rest[c] if isinstance(v, str) and v != "")
+               for c in text if len(rest))
+
+
 def load_csv(path, *, target_column: int | str | None = -1, delimiter: str = ",",
              header: bool | None = None, allow_missing: bool = False
              ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -147,18 +184,18 @@ def load_csv(path, *, target_column: int | str | None = -1, delimiter: str = ","
 
     target_column: position (negative counts from the end; default the last column),
         name (needs a header) or None (no target, y is None).
-    header: True/False, or None to detect it (a first row with a non-numeric field).
+    header: True/False, or None to detect it (see the module docstring).
     """
     path = _existing(path, "csv")
     try:
-        first = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str,
+        first = pd.read_csv(path, sep=delimiter, header=None, nrows=50, dtype=str,
                             keep_default_na=False)
     except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:
         raise DescentlabError(f"csv: {path} is not a readable CSV file ({exc})") from exc
     if first.empty:
         raise DescentlabError(f"csv: {path} is empty")
     if header is None:
-        header = not all(_is_number(v) for v in first.iloc[0] if v != "")
+        header = _looks_like_header(first)
     try:
         frame = pd.read_csv(path, sep=delimiter, header=0 if header else None)
     except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 from ..errors import DescentlabError
 from ..problems.twolayer import Teacher, TeacherStudentData, get_loss, relu_gaussian_kernel
 
@@ -119,8 +119,10 @@ class FixedSample:
 
     def __init__(self, X, y, *, loss: str = "square", batch_size: int | None = None,
                  rng: np.random.Generator | None = None):
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        X, y = np.asarray(X), np.asarray(y)
+        check_real("X", X.dtype)
+        check_real("y", y.dtype)
+        X, y = X.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
         if X.ndim == 2:
             X = X[None]
         if y.ndim == 1:
@@ -128,6 +130,9 @@ class FixedSample:
         if X.ndim != 3 or y.shape != X.shape[:2]:
             raise DescentlabError(f"X, y: expected shapes (S, n, D) and (S, n) (or (n, D) and "
                                   f"(n,)), got {X.shape} and {y.shape}")
+        if X.shape[1] == 0 or X.shape[2] == 0:
+            raise DescentlabError(f"X: expected a non-empty sample (n >= 1 rows of D >= 1 "
+                                  f"features), got shape {X.shape}")
         if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
             raise DescentlabError("X, y: expected finite values, found NaN or Inf")
         self.loss = get_loss(loss)

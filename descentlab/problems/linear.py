@@ -101,13 +101,17 @@ class LinearModel(Problem):
     @classmethod
     def from_libsvm(cls, name_or_path, reg: str | None = None, lam: float = 0.0,
                     l1_ratio: float | None = None, positive_class=None,
-                    dtype=np.float64, fit_intercept: bool = False):
+                    dtype=np.float64, fit_intercept: bool = False,
+                    max_features: int | None = None):
         """Build the problem on a LIBSVM dataset (a known name or a path).
 
-        Binary labels are mapped to -1/+1; multiclass data need ``positive_class``
-        (one vs rest).
+        ``Logistic``: binary labels are mapped to -1/+1; multiclass data need
+        ``positive_class`` (one vs rest). ``LeastSquares``: the targets are kept as they are
+        (regression), unless ``positive_class`` asks for -1/+1 (one vs rest).
+        ``max_features`` allows a file more features than its entries justify (see
+        ``descentlab.data.libsvm``).
         """
-        X, y = load_libsvm(name_or_path)
+        X, y = load_libsvm(name_or_path, max_features=max_features)
         y = cls._labels_from_raw(y, positive_class)
         X = X.astype(dtype, copy=False)
         problem = cls(X, y, reg=reg, lam=lam, l1_ratio=l1_ratio, fit_intercept=fit_intercept)
@@ -424,11 +428,8 @@ class LeastSquares(LinearModel):
 
     @classmethod
     def _labels_from_raw(cls, y, positive_class):
-        classes = np.unique(y)
-        if positive_class is None and classes.size > 2:
-            is_integer = np.all(classes == np.round(classes))
-            if not is_integer:
-                return np.asarray(y, dtype=np.float64)  # regression targets, kept as they are
+        if positive_class is None:
+            return np.asarray(y, dtype=np.float64)  # regression targets, kept as they are
         return binarize_labels(y, positive_class)
 
     def _loss(self, z, y):
