@@ -75,8 +75,10 @@ import pandas as pd
 from ..errors import DescentlabError
 from ..problems.twolayer import Teacher, add_bias, get_activation, init_particles, velocity
 from ..theory import loglog_slope
-from .base import Claim, Experiment
+from .base import SEEDS, Claim, Experiment, Int, Items, Real
 from .registry import register
+
+MAX_JACOBIAN = 10**8  # n x m (1 + D) floats of J0 (800 MB)
 
 
 # ------------------------------------------------------------------------ the model
@@ -186,6 +188,28 @@ class Lazy(Experiment):
     presets = {"quick": Config(),
                "paper": Config(alphas=tuple(float(2 ** (k / 2)) for k in range(0, 15)),
                                seeds=(0, 1, 2), n=40, d=4, m=200, steps=3000)}
+    limits = {"alphas": Items(Real(0.0, 1e4, lo_open=True)), "seeds": SEEDS,
+              "n": Int(1, 10_000), "d": Int(1, 1000),
+              # m even: the centered initialisation pairs (a_j, b_j) with (-a_j, b_j)
+              "m": Int(2, 100_000), "m0": Int(1, 1000), "b_scale": Real(0.0, 1e3, lo_open=True),
+              "T": Real(0.0, 1e4, lo_open=True), "steps": Int(1, 10**7),
+              "n_records": Int(1, 10**5), "fit_alpha_min": Real(0.0, lo_open=True),
+              "tol_disp": Real(0.0, lo_open=True), "tol_limit": Real(0.0, lo_open=True),
+              "tol_lin": Real(0.0, lo_open=True)}
+
+    def constraints(self, config):
+        if config.m % 2:
+            raise DescentlabError(f"m: expected an even width (the centered initialisation "
+                                  f"pairs the particles), got {config.m}")
+        size = config.n * config.m * (config.d + 2)
+        if size > MAX_JACOBIAN:
+            raise DescentlabError(f"m: expected n x m x (d + 2) <= {MAX_JACOBIAN:.0e} (the "
+                                  f"Jacobian J0 in memory), got {size:.3g}")
+        fitted = {a for a in config.alphas if a >= config.fit_alpha_min}
+        if len(fitted) < 3:
+            raise DescentlabError(f"fit_alpha_min: expected at least 3 distinct alphas >= "
+                                  f"fit_alpha_min for the slope fits, got {len(fitted)} >= "
+                                  f"{config.fit_alpha_min:g} in {config.alphas}")
 
     def tasks(self, config):
         return [{"alpha": float(a), "seed": int(s), "n": config.n, "d": config.d,
