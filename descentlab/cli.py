@@ -141,7 +141,7 @@ def _reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ..
     from .executors import make_executor
     from .experiments import experiment_names, get_experiment
     from .experiments import reproduce as run_experiment
-    from .experiments.outdir import check_out, make_writable
+    from .experiments.outdir import check_out, check_path, make_writable
 
     names = experiment_names() if name == "all" else [name]
     settings = _parse_pairs(overrides, "--set")
@@ -149,6 +149,8 @@ def _reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ..
         raise click.BadParameter("--set applies to one experiment, not to 'all'")
     for exp_name in names:  # validate names, presets and settings before running anything
         get_experiment(exp_name).config(preset, **settings)
+    if out is not None:
+        check_path(out, arg="--out")
     dirs = {exp_name: Path(out or "results") / exp_name if (name == "all" or out is None)
             else Path(out) for exp_name in names}
     if name == "all" and out is not None:

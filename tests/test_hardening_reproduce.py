@@ -296,6 +296,9 @@ def test_out_and_its_tasks_directory_exist_before_the_first_task(tmp_path, two_s
     assert seen == [True]
     assert make_writable(tmp_path / "w") == tmp_path / "w"
     assert sorted(p.name for p in (tmp_path / "w").rglob("*")) == ["tasks"]  # no leftovers
+    (tmp_path / "w" / "checks.json").mkdir()  # would fail only at the end of the run
+    with pytest.raises(DescentlabError, match="checks.json' exists and cannot be replaced"):
+        make_writable(tmp_path / "w", arg="--out")
 
 
 # ------------------------------------------------------------- other hostile inputs
@@ -316,12 +319,13 @@ def test_claims_and_paths_are_printed_as_text_not_markup(tmp_path, two_sleepy, m
     (["--jobs", "0"], "jobs: expected a positive number"),
     (["--jobs", "-1"], "jobs: expected a positive number"),
     (["--preset", "[/]"], "got '[/]'"),
+    (["--out", ""], "--out: expected a directory path, got ''"),
 ])
-def test_bad_options_exit_2_before_anything(tmp_path, args, message):
-    result = CliRunner().invoke(main, ["reproduce", "quadratic-rates", "--out",
-                                       str(tmp_path / "out"), *args])
+def test_bad_options_exit_2_before_anything(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["reproduce", "quadratic-rates", "--out", "out", *args])
     assert result.exit_code == 2 and message in _text(result), result.output
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_server_that_is_not_a_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ from ..provenance import environment
 from ..store import RESULTS_FILE, write_results
 from ..sweep import SweepResult, run_sweep
 from .base import Claim, Experiment
-from .outdir import prepare_out
+from .outdir import check_path, prepare_out
 from .registry import EXPERIMENTS, experiment_names, get_experiment, register
 
 
@@ -63,7 +63,7 @@ def reproduce(name: str, preset: str = "quick", out=None, executor: Executor | N
 
     exp = get_experiment(name)
     config = exp.config(preset, **(overrides or {}))
-    out = Path(out) if out is not None else None
+    out = check_path(out) if out is not None else None
     if out is not None:
         prepare_out(out, exp.name, force=force)
     t0 = time.perf_counter()

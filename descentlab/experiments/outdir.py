@@ -81,6 +81,15 @@ def _subdirectory_experiments(directory: Path) -> list[str]:
         if not (d.parent / CHECKS_FILE).exists())
 
 
+def check_path(out, *, arg: str = "out") -> Path:
+    """``out`` as a Path; an empty string (which would mean the current directory) is refused."""
+    if isinstance(out, str) and not out.strip():
+        raise DescentlabError(f"{arg}: expected a directory path, got {out!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise DescentlabError(f"{arg}: expected a directory path, got {type(out).__name__}")
+    return Path(out)
+
+
 def check_out(out: str | os.PathLike, name: str, *, force: bool = False, arg: str = "out",
               layout: str = "one") -> None:
     """Refuse an OUT that holds another experiment (unless ``force``) or is not a directory.
@@ -88,7 +97,7 @@ def check_out(out: str | os.PathLike, name: str, *, force: bool = False, arg: st
     ``layout="one"``: OUT receives experiment ``name``; ``layout="all"``: OUT receives
     one subdirectory per experiment (``name`` is then unused). No side effect.
     """
-    out = Path(out)
+    out = check_path(out, arg=arg)
     force_hint = "--force" if arg.startswith("--") else "force=True"
     if out.exists() and not out.is_dir():
         raise DescentlabError(f"{arg}: expected a directory, got the file {str(out)!r}")
@@ -151,7 +160,8 @@ def _unlink(path: Path) -> list[Path]:
 
 
 def make_writable(out: str | os.PathLike, *, arg: str = "out") -> Path:
-    """Create OUT and OUT/tasks and write (then remove) a temporary file in each."""
+    """Create OUT and OUT/tasks, write (then remove) a temporary file in each, and check
+    that OUT/checks.json and OUT/results.parquet, if present, are writable files."""
     out = Path(out)
     for directory in (out, out / TASKS_DIR):
         try:
@@ -164,6 +174,11 @@ def make_writable(out: str | os.PathLike, *, arg: str = "out") -> Path:
                 reason = "a file is in the way: expected a directory"
             raise DescentlabError(f"{arg}: cannot write into {str(directory)!r} ({reason}); "
                                   f"choose a writable directory") from None
+    for path in (out / CHECKS_FILE, out / RESULTS_FILE):  # replaced at the end of the run
+        if path.exists() and (not path.is_file() or not os.access(path, os.W_OK)):
+            raise DescentlabError(f"{arg}: {str(path)!r} exists and cannot be replaced "
+                                  f"(expected a writable file); remove it or choose another "
+                                  f"directory")
     return out
 
 
@@ -177,5 +192,5 @@ def prepare_out(out: str | os.PathLike, name: str, *, force: bool = False,
     return removed
 
 
-__all__ = ["CHECKS_FILE", "check_out", "experiments_in", "make_writable", "prepare_out",
-           "remove_other_experiments"]
+__all__ = ["CHECKS_FILE", "check_out", "check_path", "experiments_in", "make_writable",
+           "prepare_out", "remove_other_experiments"]
