@@ -146,6 +146,7 @@ def test_cross_field_constraints_name_the_setting():
              ("diagonal-nets", {"n": 200}, "^n: expected fewer samples than d"),
              ("lazy", {"m": 101}, "^m: expected an even width"),
              ("lazy", {"fit_alpha_min": 50}, "^fit_alpha_min: expected at least 3"),
+             ("lazy", {"T": 1e4}, "^steps: expected at least 18652 Euler steps"),
              ("langevin", {"tau_min": 1.0}, "^tau_min: expected a temperature below"),
              ("langevin", {"steps": 40}, "^steps: expected at least 8 records"),
              ("semilocal-pl", {"y_star": "0,0"}, "^y_star: expected a non-zero target"),

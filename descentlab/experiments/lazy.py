@@ -79,6 +79,7 @@ from .base import SEEDS, Claim, Experiment, Int, Items, Real
 from .registry import register
 
 MAX_JACOBIAN = 10**8  # n x m (1 + D) floats of J0 (800 MB)
+CHEAP_JACOBIAN = 10**6  # up to this size, the step size is checked with the configuration
 
 
 # ------------------------------------------------------------------------ the model
@@ -110,6 +111,13 @@ def jacobian(theta: np.ndarray, X: np.ndarray, m: int, activation: str = "softpl
     Ja = act(Z) / m
     Jb = ((act.deriv(Z) * a / m)[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
     return np.concatenate([Ja, Jb], axis=1)
+
+
+def tangent_lambda_max(theta0: np.ndarray, X: np.ndarray, m: int, activation="softplus", *,
+                       J0: np.ndarray | None = None) -> float:
+    """Largest eigenvalue of the tangent kernel (m/n) J0 J0^T at theta0 (the flow's speed)."""
+    J0 = jacobian(theta0, X, m, activation) if J0 is None else J0
+    return float(np.linalg.eigvalsh((m / X.shape[0]) * (J0 @ J0.T))[-1])
 
 
 def objective(theta, X, y, m, alpha, activation="softplus") -> float:
@@ -205,6 +213,18 @@ class Lazy(Experiment):
         if size > MAX_JACOBIAN:
             raise DescentlabError(f"m: expected n x m x (d + 2) <= {MAX_JACOBIAN:.0e} (the "
                                   f"Jacobian J0 in memory), got {size:.3g}")
+        if size <= CHEAP_JACOBIAN:  # the Euler step of run_task, checked per seed now
+            for seed in config.seeds:
+                task = {"seed": seed, "m0": config.m0, "d": config.d, "n": config.n,
+                        "m": config.m, "b_scale": config.b_scale}
+                X, _, a0, b0 = make_problem(task)
+                lam = tangent_lambda_max(np.concatenate([a0, b0.ravel()]), X, config.m)
+                need = math.ceil(2 * config.T * lam)
+                if config.steps < need:
+                    raise DescentlabError(
+                        f"steps: expected at least {need} Euler steps for T = {config.T:g} "
+                        f"(dt <= 0.5/lambda_max, tangent kernel lambda_max = {lam:g} for "
+                        f"seed {seed}), got {config.steps}")
         fitted = {a for a in config.alphas if a >= config.fit_alpha_min}
         if len(fitted) < 3:
             raise DescentlabError(f"fit_alpha_min: expected at least 3 distinct alphas >= "
@@ -225,7 +245,7 @@ class Lazy(Experiment):
         J0 = jacobian(theta0, X, m, act)
         steps = int(task["steps"])
         dt = task["T"] / steps
-        lam = float(np.linalg.eigvalsh((m / n) * (J0 @ J0.T))[-1])
+        lam = tangent_lambda_max(theta0, X, m, act, J0=J0)
         if dt * lam > 0.5:
             raise DescentlabError(f"steps: dt = {dt:g} is too large for the tangent kernel "
                                   f"(lambda_max = {lam:g}); need dt <= 0.5/lambda_max, i.e. "
