@@ -85,13 +85,13 @@ def list_experiments(names: bool):
 
 
 def _claims_table(rep) -> Table:
-    table = Table(title=f"{rep.experiment} ({rep.preset}): claims")
+    table = Table(title=escape(f"{rep.experiment} ({rep.preset}): claims"))
     table.add_column("claim")
     table.add_column("expected")
     table.add_column("measured")
     table.add_column("result")
     for c in rep.claims:
-        table.add_row(c.name, c.expected, c.measured,
+        table.add_row(escape(c.name), escape(c.expected), escape(c.measured),
                       "[green]PASS[/]" if c.passed else "[bold red]FAIL[/]")
     return table
 
@@ -102,9 +102,11 @@ def _claims_table(rep) -> Table:
               help="Named configuration: quick (minutes) or paper (the published settings).")
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Output directory [default: results/NAME]; with NAME=all, one "
-                   "subdirectory per experiment.")
+                   "subdirectory per experiment. It must not hold another experiment "
+                   "(see --force).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a setting of the configuration (repeatable).")
+              help="Override a setting of the configuration (repeatable); lists are "
+                   "comma-separated (--set kappas=10,100).")
 @click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), default="local",
               show_default=True,
               help="Where the tasks run: local/joblib (loky processes on this machine), "
@@ -116,7 +118,10 @@ def _claims_table(rep) -> Table:
               help="Scheduler of a running Dask cluster (with --backend dask); without it "
                    "a LocalCluster is started.")
 @click.option("--force", is_flag=True,
-              help="Recompute every task, even those already finished in OUT/tasks.")
+              help="Recompute every task, even those already finished in OUT/tasks. If OUT "
+                   "holds another experiment, first delete that experiment's files there "
+                   "(its results.parquet, checks.json, figures and task files; nothing "
+                   "else), so that OUT holds only NAME; without --force that is an error.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar: one log line when a sweep starts and one when it ends.")
 def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...],
@@ -125,11 +130,24 @@ def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...
 
     The grid runs as a sweep: each finished task is stored in OUT/tasks/ at once, and
     running the same command again computes only the tasks that are not finished.
+    Everything is checked before the first task runs: NAME, --preset, every --set value,
+    the backend, and that OUT is writable and holds no other experiment.
     Exits 0 when every claim passes, 3 when one fails and 2 on bad input.
     """
+    try:
+        _reproduce(name, preset, out, overrides, backend, jobs, address, force, quiet)
+    except DescentlabError as exc:  # the message may quote user text: no markup
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+
+
+def _reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...],
+               backend: str, jobs: int | None, address: str | None, force: bool,
+               quiet: bool) -> None:
     from .executors import make_executor
     from .experiments import experiment_names, get_experiment
     from .experiments import reproduce as run_experiment
+    from .experiments.outdir import check_out, check_path, make_writable
 
     names = experiment_names() if name == "all" else [name]
     settings = _parse_pairs(overrides, "--set")
@@ -137,21 +155,32 @@ def reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ...
         raise click.BadParameter("--set applies to one experiment, not to 'all'")
     for exp_name in names:  # validate names, presets and settings before running anything
         get_experiment(exp_name).config(preset, **settings)
+    if out is not None:
+        check_path(out, arg="--out")
+    dirs = {exp_name: Path(out or "results") / exp_name if (name == "all" or out is None)
+            else Path(out) for exp_name in names}
+    if name == "all" and out is not None:
+        check_out(out, name, arg="--out", layout="all")
+    for exp_name, out_dir in dirs.items():
+        check_out(out_dir, exp_name, force=force, arg="--out")
     failed = []
     with make_executor(backend, jobs=jobs, address=address) as executor:
-        for exp_name in names:
-            out_dir = Path(out or "results") / exp_name if (name == "all" or out is None) \
-                else Path(out)
+        if address is not None:
+            _ = executor.client  # connect now: a bad address fails before any work
+        for out_dir in dirs.values():
+            make_writable(out_dir, arg="--out")
+        for exp_name, out_dir in dirs.items():
             rep = run_experiment(exp_name, preset=preset, out=out_dir, executor=executor,
                                  overrides=settings, force=force,
                                  progress="quiet" if quiet else "auto")
             console.print(_claims_table(rep))
             console.print(f"{sum(c.passed for c in rep.claims)}/{len(rep.claims)} claims pass; "
-                          f"run {rep.timings['run_s']:.1f} s; wrote {out_dir}/", highlight=False)
+                          f"run {rep.timings['run_s']:.1f} s; wrote {escape(str(out_dir))}/",
+                          highlight=False)
             if not rep.passed:
                 failed.append(exp_name)
     if failed:
-        err_console.print(f"[bold red]claims failed in: {', '.join(failed)}[/]")
+        err_console.print(f"[bold red]claims failed in: {escape(', '.join(failed))}[/]")
         sys.exit(EXIT_CLAIM_FAILED)
 
 

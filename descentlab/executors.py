@@ -180,6 +180,10 @@ class DaskExecutor(_Base):
                 except (OSError, TimeoutError) as exc:
                     raise DescentlabError(f"address: cannot connect to a Dask scheduler at "
                                           f"{self.address!r} ({exc})") from exc
+                except Exception as exc:  # a server that does not speak Dask's protocol
+                    raise DescentlabError(f"address: no Dask scheduler answers at "
+                                          f"{self.address!r} ({type(exc).__name__}: "
+                                          f"{str(exc)[:120]})") from exc
         return self._client
 
     def as_completed(self, fn, tasks):

@@ -5,7 +5,9 @@ them as a resumable sweep (``descentlab.sweep``: one file per finished task unde
 OUT/tasks/, finished tasks are not recomputed unless ``force``), checks the claims and
 writes OUT/results.parquet (result columns + ``prov_*`` provenance, ``descentlab.store``),
 OUT/<name>-<figure>.png and OUT/checks.json (claims, configuration, timings, sweep counts,
-provenance).
+provenance). Before any task runs, the configuration is checked (``Experiment.validate``)
+and OUT is checked (``outdir``): it must hold no other experiment (``force`` deletes that
+experiment's files first) and OUT, OUT/tasks must be writable.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..provenance import environment
 from ..store import RESULTS_FILE, write_results
 from ..sweep import SweepResult, run_sweep
 from .base import Claim, Experiment
+from .outdir import check_path, prepare_out
 from .registry import EXPERIMENTS, experiment_names, get_experiment, register
 
 
@@ -52,14 +55,17 @@ def reproduce(name: str, preset: str = "quick", out=None, executor: Executor | N
 
     The tasks run on ``executor`` (default: serial, in this process). With ``out``, each
     finished task is stored under OUT/tasks/ and reused by the next call (``force=True``
-    recomputes). ``progress``: None (silent), "auto", "bar", "log" or "quiet" (see
-    :func:`descentlab.sweep.make_progress`).
+    recomputes; when OUT holds another experiment, ``force=True`` also deletes that
+    experiment's files first, and without it that is an error). ``progress``: None
+    (silent), "auto", "bar", "log" or "quiet" (see :func:`descentlab.sweep.make_progress`).
     """
     import matplotlib.pyplot as plt
 
     exp = get_experiment(name)
     config = exp.config(preset, **(overrides or {}))
-    out = Path(out) if out is not None else None
+    out = check_path(out) if out is not None else None
+    if out is not None:
+        prepare_out(out, exp.name, force=force)
     t0 = time.perf_counter()
     sweep = run_sweep(exp, exp.tasks(config), out, executor, force=force, progress=progress)
     results = sweep.frame()

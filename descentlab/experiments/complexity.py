@@ -86,8 +86,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
-from ..data.libsvm import binarize_labels, load_libsvm
+from ..data.libsvm import binarize_labels, load_libsvm, resolve_dataset
 from ..data.synthetic import geometric_spectrum, subsample_rows
+from ..errors import DescentlabError
 from ..methods import get_method
 from ..problems import LeastSquares, Logistic
 from ..run import run
@@ -103,7 +104,7 @@ from ..theory import (
     svrg_bound,
     svrg_factor,
 )
-from .base import Claim, Experiment
+from .base import SEED, SEEDS, Choice, Claim, Experiment, Flag, Int, Items, Real
 
 METHOD_LABELS = {"gd": "GD", "sgd": "SGD", "saga": "SAGA", "svrg": "SVRG",
                  "katyusha": "Katyusha"}
@@ -116,6 +117,10 @@ SGD_MAX_DOUBLINGS = 6
 SGD_RECORDS = 1000
 #: E[F - F*] of SGD is averaged over the records with calls in [t / w, t w]
 SGD_WINDOW = 1.2
+#: the synthetic designs need n a power of two above d (Hadamard columns); n x d floats
+MAX_SYNTHETIC_N, MAX_D = 2**20, 128
+A9A_ROWS = 32561
+SYNTHETIC_NS = ("n_sweep_ns", "kappa_sweep_n", "small_n", "large_kappa_ns", "bounds_n")
 
 
 def smooth_in_time(t, values, window: float) -> np.ndarray:
@@ -336,6 +341,39 @@ class Complexity(Experiment):
             a9a_ns=(4096, 8192, 16384, 32561), a9a_lam_n=32561,
             a9a_lams=(1e-1, 3e-2, 1e-2, 3e-3), bounds_n=4096),
     }
+    limits = {
+        "methods": Items(Choice(METHOD_LABELS)), "d": Int(1, MAX_D),
+        # noise > 0: F* (about noise^2 / 2) is the scale of SGD's relative suboptimality
+        "noise": Real(0.0, 1e3, lo_open=True),
+        "eps": Real(0.0, 1.0, lo_open=True, hi_open=True),
+        "eps_loose": Real(0.0, 1.0, lo_open=True, hi_open=True),
+        "sgd_eps": Items(Real(0.0, 1.0, lo_open=True, hi_open=True)),
+        "seeds": SEEDS, "sgd_seeds": SEEDS, "data_seed": SEED,
+        "n_sweep_kappa": Real(1.0, 1e8), "n_sweep_ns": Items(Int(2, MAX_SYNTHETIC_N)),
+        "kappa_sweep_n": Int(2, MAX_SYNTHETIC_N), "kappa_sweep_kappas": Items(Real(1.0, 1e8)),
+        "small_n": Int(2, MAX_SYNTHETIC_N), "small_n_kappas": Items(Real(1.0, 1e8)),
+        "large_kappa": Real(1.0, 1e8), "large_kappa_ns": Items(Int(2, MAX_SYNTHETIC_N)),
+        "a9a": Flag(), "a9a_methods": Items(Choice([m for m in METHOD_LABELS if m != "sgd"])),
+        "a9a_eps": Real(0.0, 1.0, lo_open=True, hi_open=True),
+        # lam = mu > 0: kappa = L_max / lam
+        "a9a_n_lam": Real(0.0, 1e3, lo_open=True), "a9a_ns": Items(Int(2, A9A_ROWS)),
+        "a9a_lam_n": Int(2, A9A_ROWS), "a9a_lams": Items(Real(0.0, 1e3, lo_open=True)),
+        "bounds_n": Int(2, MAX_SYNTHETIC_N), "bounds_kappa": Real(1.0, 1e8),
+        "slope_tol": Real(0.0, lo_open=True), "log_ratio_max": Real(1.0, lo_open=True),
+        "sgd_eps_slope_tol": Real(0.0, lo_open=True)}
+
+    def constraints(self, config):
+        if config.eps >= config.eps_loose:
+            raise DescentlabError(f"eps: expected a level below eps_loose = "
+                                  f"{config.eps_loose:g}, got {config.eps:g}")
+        for name in SYNTHETIC_NS:
+            value = getattr(config, name)
+            for n in value if isinstance(value, tuple) else (value,):
+                if n & (n - 1) or n <= config.d:
+                    raise DescentlabError(f"{name}: expected powers of two larger than d = "
+                                          f"{config.d} (Hadamard designs), got {value}")
+        if config.a9a:
+            resolve_dataset("a9a")  # DatasetNotFoundError (says where it looked) if missing
 
     # ------------------------------------------------------------------- tasks
     def tasks(self, config):
@@ -360,13 +398,13 @@ class Complexity(Experiment):
                     task["seeds"] = [int(s) for s in (config.sgd_seeds if method == "sgd"
                                                       else config.seeds)]
                     tasks.append(task)
-        tasks.append({"part": "curves", "n": int(config.bounds_n),
-                      "kappa": float(config.bounds_kappa), "d": config.d,
-                      "noise": config.noise, "data_seed": config.data_seed,
-                      "seeds": [int(s) for s in config.seeds],
-                      "curve_methods": [m for m in ("gd", "saga", "svrg")
-                                        if m in config.methods],
-                      "curve_epochs": 40})
+        curve_methods = [m for m in ("gd", "saga", "svrg") if m in config.methods]
+        if curve_methods:  # the bounds figure
+            tasks.append({"part": "curves", "n": int(config.bounds_n),
+                          "kappa": float(config.bounds_kappa), "d": config.d,
+                          "noise": config.noise, "data_seed": config.data_seed,
+                          "seeds": [int(s) for s in config.seeds],
+                          "curve_methods": curve_methods, "curve_epochs": 40})
         return tasks
 
     def run_task(self, task):

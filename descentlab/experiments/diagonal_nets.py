@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from ..errors import DescentlabError
 from ..meanfield.particles import KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods import GD, SGD
 from ..problems.diagonal import (
@@ -61,7 +62,7 @@ from ..problems.diagonal import (
     min_l2_interpolator,
     sparse_regression,
 )
-from .base import Claim, Experiment
+from .base import SEEDS, Claim, Experiment, Int, Items, Real
 
 MIN_RANK_CORRELATION = 0.9
 
@@ -147,6 +148,30 @@ class DiagonalNets(Experiment):
                "paper": Config(alphas=tuple(float(a) for a in np.geomspace(1e-4, 10.0, 16)),
                                seeds=(0, 1, 2, 3, 4), gd_iterations=100000, small_alpha=2.2e-4,
                                compare_iterations=100000, sgd_repeats=10, n_records=60)}
+    # sizes: n x d designs, a linear program and a Newton dual of size n
+    limits = {"alphas": Items(Real(0.0, 1e3, lo_open=True)), "seeds": SEEDS,
+              "n": Int(1, 2000), "d": Int(2, 20_000), "k": Int(1, 20_000),
+              "gd_step": Real(0.0, 10.0, lo_open=True), "gd_iterations": Int(1, 10**7),
+              "compare_alpha": Real(0.0, 1e3, lo_open=True),
+              "compare_step": Real(0.0, 10.0, lo_open=True),
+              "compare_iterations": Int(1, 10**7), "sgd_repeats": Int(1, 1000),
+              "n_records": Int(1, 10**4),
+              "support_threshold": Real(0.0, 1.0, lo_open=True, hi_open=True),
+              "small_alpha": Real(0.0, lo_open=True), "large_alpha": Real(0.0, lo_open=True),
+              "tol_l1": Real(0.0, lo_open=True), "tol_l2": Real(0.0, lo_open=True),
+              "tol_flow": Real(0.0, lo_open=True), "tol_loss": Real(0.0, lo_open=True)}
+
+    def constraints(self, config):
+        if config.n >= config.d:
+            raise DescentlabError(f"n: expected fewer samples than d = {config.d} (an "
+                                  f"underdetermined regression has many interpolators), "
+                                  f"got {config.n}")
+        if config.k > config.d:
+            raise DescentlabError(f"k: expected at most d = {config.d} non-zeros, "
+                                  f"got {config.k}")
+        if config.small_alpha >= config.large_alpha:
+            raise DescentlabError(f"small_alpha: expected a value below large_alpha = "
+                                  f"{config.large_alpha:g}, got {config.small_alpha:g}")
 
     def tasks(self, config):
         common = {"n": config.n, "d": config.d, "k": config.k, "n_records": config.n_records,

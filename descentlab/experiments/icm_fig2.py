@@ -53,7 +53,7 @@ from ..meanfield import (
 )
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN
 from ..problems.twolayer import Teacher, population_risk
-from .base import Claim, Experiment
+from .base import SEED, Claim, Experiment, Int, Items, Real
 
 D = 2
 MIN_CHECKED_WIDTH = 100
@@ -145,6 +145,12 @@ class IcmFig2(Experiment):
     Config = Config
     presets = {"quick": Config(widths=(5, 20, 100), steps=30_000, snapshots=120),
                "paper": Config()}
+    # sizes: snapshots x width rows of results, batches of batch_size x 2 points
+    limits = {"m0": Int(1, 100), "widths": Items(Int(1, 10_000)), "steps": Int(1, 10**7),
+              "batch_size": Int(1, 100_000), "lr": Real(0.0, 100.0, lo_open=True),
+              "teacher_seed": SEED, "seed": SEED, "snapshots": Int(2, 10_000),
+              "angle_deg": Real(0.0, 180.0, lo_open=True),
+              "threshold": Real(0.0, lo_open=True)}
     version = "2"
 
     def tasks(self, config):

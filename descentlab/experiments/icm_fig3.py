@@ -52,7 +52,7 @@ from ..meanfield import FreshSamples, ParticleBatch, published_sgd, seeded, trai
 from ..meanfield.dynamics import MATMUL_DTYPES
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..problems.twolayer import Teacher, population_risk
-from .base import Claim, Experiment
+from .base import SEED, Choice, Claim, Experiment, Int, Items, Real
 
 MIN_RANK_CORRELATION = 0.7
 MIN_SUCCESS_LARGE = 0.9
@@ -103,6 +103,12 @@ class IcmFig3(Experiment):
     Config = Config
     presets = {"quick": Config(dims=(20,), widths=(4, 8, 12, 16, 20, 30, 40), reps=10),
                "paper": Config()}
+    # sizes: batches of batch_size x d and n_test x d floats, sum(widths) particles of d
+    limits = {"dims": Items(Int(1, 1000)), "m0": Int(1, 1000), "widths": Items(Int(1, 10_000)),
+              "reps": Int(1, 10_000), "steps": Int(1, 10**7), "batch_size": Int(1, 10_000),
+              "lr": Real(0.0, 100.0, lo_open=True), "n_test": Int(1, 100_000),
+              "threshold": Real(0.0, lo_open=True), "seed": SEED,
+              "matmul_dtype": Choice(MATMUL_DTYPES)}
     version = "2"
 
     def tasks(self, config):

@@ -65,18 +65,20 @@ import pandas as pd
 
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData, cluster_centers
+from ..errors import DescentlabError
 from ..meanfield import seeded
 from ..meanfield.dynamics import MATMUL_DTYPES
-from ..meanfield.implicit_bias import MarginGD, init_networks, train_margin
+from ..meanfield.implicit_bias import B_INITS, MarginGD, init_networks, train_margin
 from ..meanfield.kernels_ref import empirical_kernel, hard_margin_svm, limit_kernel
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..meanfield.plotting import NEGATIVE, POSITIVE
 from ..problems.twolayer import add_bias
-from .base import Claim, Experiment
+from .base import SEED, Choice, Claim, Experiment, Int, Real
 
 D = 2
 MIN_SIGN_AGREEMENT = 0.95
 HEAT_SCALE = 1000.0  # tanh(1000 f), as the published figure
+MAX_PREDICTIONS = 10**8  # 800 MB of float64
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,24 @@ class IcmFig5(Experiment):
     Config = Config
     presets = {"quick": Config(n=32, sets=2, steps=100_000, grid=61),
                "paper": Config()}
+    # sizes: hard-margin SVMs on n points; predictions of width neurons on grid^2 and
+    # n_test points (at most MAX_PREDICTIONS values at a time)
+    limits = {"k": Int(2, 20), "n": Int(2, 2000), "width": Int(1, 10_000), "sets": Int(1, 100),
+              "steps": Int(1, 10**7), "lr": Real(0.0, 100.0, lo_open=True),
+              "lr_output": Real(0.0, 100.0, lo_open=True), "n_test": Int(1, 100_000),
+              "grid": Int(2, 1001), "extent": Real(0.0, 10.0, lo_open=True),
+              "b_init": Choice(B_INITS), "radius_law": Choice(RADIUS_LAWS),
+              "mass_fraction": Real(0.0, 1.0, lo_open=True),
+              "cluster_angle_deg": Real(0.0, 180.0, lo_open=True),
+              "max_directions": Int(1, 10_000), "max_rel_distance": Real(0.0, lo_open=True),
+              "seed": SEED, "matmul_dtype": Choice(MATMUL_DTYPES)}
+
+    def constraints(self, config):
+        points = max(config.grid ** 2, config.n_test)
+        if points * config.width > MAX_PREDICTIONS:
+            raise DescentlabError(f"width: expected width x max(grid^2, n_test) <= "
+                                  f"{MAX_PREDICTIONS:.0e} (memory of the predictions), got "
+                                  f"{config.width} x {points}")
     version = "1"
 
     def tasks(self, config):

@@ -67,9 +67,11 @@ from scipy.stats import spearmanr
 
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData
+from ..errors import DescentlabError
 from ..meanfield import seeded
 from ..meanfield.dynamics import MATMUL_DTYPES
 from ..meanfield.implicit_bias import (
+    B_INITS,
     MARGIN_LOSSES,
     SCHEDULES,
     MarginGD,
@@ -80,11 +82,12 @@ from ..meanfield.implicit_bias import (
 from ..meanfield.kernels_ref import hard_margin_svm, limit_kernel
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
 from ..problems.twolayer import add_bias
-from .base import Claim, Experiment
+from .base import MAX_SEED, SEED, Choice, Claim, Experiment, Flag, Int, Items, Real
 
 REGIME_CODE = {"both": 0, "output": 1}
 MIN_N_CORRELATION = -0.8
 COLORS = {"both": "C0", "output": "C1", "kernel SVM": "C2"}
+MAX_ACTIVATIONS = 10**8  # networks x width x points of one task (800 MB of float64)
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,37 @@ class IcmFig6(Experiment):
                                n_test=1000, margin_widths=(16, 64, 256), margin_seeds=2,
                                margin_n=64),
                "paper": Config()}
+    # sizes: hard-margin SVMs on n points; seeds_per_task networks of width neurons on the
+    # training and test points at once (MAX_ACTIVATIONS)
+    limits = {"k": Int(2, 20), "n_values": Items(Int(2, 4096)), "d_for_n": Int(2, 1000),
+              "d_values": Items(Int(2, 1000)), "n_for_d": Int(2, 4096),
+              "width": Int(1, 10_000), "seeds": Int(1, 1000), "seeds_per_task": Int(1, 1000),
+              "steps": Int(1, 10**7), "lr": Real(0.0, 100.0, lo_open=True),
+              "lr_output": Real(0.0, 100.0, lo_open=True), "loss": Choice(MARGIN_LOSSES),
+              "schedule": Choice(SCHEDULES), "records": Int(1, 10_000),
+              "n_test": Int(1, 100_000), "b_init": Choice(B_INITS),
+              "radius_law": Choice(RADIUS_LAWS),
+              # no margin widths (or margin_seeds = 0) leaves the margins out
+              "margin_widths": Items(Int(1, 10_000), min_len=0), "margin_seeds": Int(0, 1000),
+              "margin_n": Int(2, 4096), "margin_d": Int(2, 1000), "kernel_svm": Flag(),
+              "seed": SEED, "matmul_dtype": Choice(MATMUL_DTYPES)}
+
+    def constraints(self, config):
+        if config.seed + max(config.seeds, config.margin_seeds) > MAX_SEED:
+            raise DescentlabError(f"seed: expected seed + seeds <= {MAX_SEED} (the seeds are "
+                                  f"seed, seed + 1, ...), got {config.seed}")
+        points = max(*config.n_values, config.n_for_d, config.n_test)
+        size = min(config.seeds, config.seeds_per_task) * config.width * points
+        if size > MAX_ACTIVATIONS:
+            raise DescentlabError(f"seeds_per_task: expected seeds_per_task x width x points "
+                                  f"<= {MAX_ACTIVATIONS:.0e} (memory of one task), got "
+                                  f"{size:.3g}; lower seeds_per_task, width or n_test")
+        margins = (sum(config.margin_widths) * min(config.margin_seeds,
+                   max(1, config.seeds_per_task // 2)) * config.margin_n)
+        if margins > MAX_ACTIVATIONS:
+            raise DescentlabError(f"margin_widths: expected sum(margin_widths) x seeds x "
+                                  f"margin_n <= {MAX_ACTIVATIONS:.0e} (memory of one task), "
+                                  f"got {margins:.3g}")
     version = "1"
 
     def tasks(self, config):

@@ -63,10 +63,13 @@ from ..errors import DescentlabError
 from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods.langevin import temperature_at
 from ..problems.twolayer import Teacher, population_risk
-from .base import Claim, Experiment
+from .base import SEEDS, Choice, Claim, Experiment, Int, Items, Real
 
 KEY_NOISE = 5
 CONFINEMENTS = ("relative", "fixed")
+ANNEALING = ("geometric", "log")
+MIN_FIT_RECORDS = 8  # fit_relaxation's min_points
+MAX_ACTIVATIONS = 10**8  # repeats x m x n pre-activations (800 MB of float64)
 
 
 # ----------------------------------------------------------------------- dynamics
@@ -164,6 +167,35 @@ class LangevinExperiment(Experiment):
     presets = {"quick": Config(),
                "paper": Config(taus=(0.3, 0.17, 0.1, 0.056, 0.03, 0.017, 0.01),
                                seeds=(0, 1), repeats=8, n=200, m=256, steps=6000)}
+    limits = {"taus": Items(Real(0.0, 100.0, lo_open=True)),
+              "schedules": Items(Choice(ANNEALING)), "tau_min": Real(0.0, lo_open=True),
+              "kappa": Real(0.0, 1e6, lo_open=True), "confinement": Choice(CONFINEMENTS),
+              # 0: no confinement (with confinement="fixed"; unused with "relative")
+              "weight_decay": Real(0.0, 1e6), "seeds": SEEDS, "repeats": Int(1, 1000),
+              "d": Int(1, 1000), "m0": Int(1, 1000), "n": Int(1, 100_000),
+              "m": Int(1, 100_000), "init_scale": Real(0.0, 1e3, lo_open=True),
+              "gamma": Real(0.0, 10.0, lo_open=True), "steps": Int(1, 10**6),
+              "record_every": Int(1, 10**6),
+              "burn_time": Real(0.0), "window_efolds": Real(0.0, lo_open=True),
+              "min_r2": Real(0.0, 1.0, lo_open=True), "tail": Real(0.0, 1.0, lo_open=True)}
+
+    def constraints(self, config):
+        if config.tau_min >= max(config.taus):
+            raise DescentlabError(f"tau_min: expected a temperature below the largest of "
+                                  f"taus ({max(config.taus):g}), where the annealed runs "
+                                  f"start, got {config.tau_min:g}")
+        size = config.repeats * config.m * config.n
+        if size > MAX_ACTIVATIONS:
+            raise DescentlabError(f"m: expected repeats x m x n <= {MAX_ACTIVATIONS:.0e} "
+                                  f"(memory of one step), got {size:.3g}")
+        after_burn = (config.steps * config.gamma - config.burn_time) / (
+            config.record_every * config.gamma)
+        if after_burn < MIN_FIT_RECORDS:
+            raise DescentlabError(f"steps: expected at least {MIN_FIT_RECORDS} records after "
+                                  f"burn_time = {config.burn_time:g} (the rate fit), got "
+                                  f"{max(after_burn, 0):.0f} with steps = {config.steps}, "
+                                  f"gamma = {config.gamma:g}, record_every = "
+                                  f"{config.record_every}")
 
     def tasks(self, config):
         check_choice("confinement", config.confinement, CONFINEMENTS)
@@ -177,7 +209,7 @@ class LangevinExperiment(Experiment):
                 out.append({"seed": int(s), "run": i, "schedule": "constant",
                             "tau0": float(tau), "tau_min": float(tau), **common})
             for j, sched in enumerate(config.schedules):
-                check_choice("schedules", sched, ("geometric", "log"))
+                check_choice("schedules", sched, ANNEALING)
                 out.append({"seed": int(s), "run": len(config.taus) + j, "schedule": sched,
                             "tau0": float(max(config.taus)), "tau_min": config.tau_min,
                             **common})

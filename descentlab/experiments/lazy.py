@@ -75,7 +75,10 @@ import pandas as pd
 from ..errors import DescentlabError
 from ..problems.twolayer import Teacher, add_bias, get_activation, init_particles, velocity
 from ..theory import loglog_slope
-from .base import Claim, Experiment
+from .base import SEEDS, Claim, Experiment, Int, Items, Real
+
+MAX_JACOBIAN = 10**8  # n x m (1 + D) floats of J0 (800 MB)
+CHEAP_JACOBIAN = 10**6  # up to this size, the step size is checked with the configuration
 
 
 # ------------------------------------------------------------------------ the model
@@ -107,6 +110,13 @@ def jacobian(theta: np.ndarray, X: np.ndarray, m: int, activation: str = "softpl
     Ja = act(Z) / m
     Jb = ((act.deriv(Z) * a / m)[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
     return np.concatenate([Ja, Jb], axis=1)
+
+
+def tangent_lambda_max(theta0: np.ndarray, X: np.ndarray, m: int, activation="softplus", *,
+                       J0: np.ndarray | None = None) -> float:
+    """Largest eigenvalue of the tangent kernel (m/n) J0 J0^T at theta0 (the flow's speed)."""
+    J0 = jacobian(theta0, X, m, activation) if J0 is None else J0
+    return float(np.linalg.eigvalsh((m / X.shape[0]) * (J0 @ J0.T))[-1])
 
 
 def objective(theta, X, y, m, alpha, activation="softplus") -> float:
@@ -184,6 +194,40 @@ class Lazy(Experiment):
     presets = {"quick": Config(),
                "paper": Config(alphas=tuple(float(2 ** (k / 2)) for k in range(0, 15)),
                                seeds=(0, 1, 2), n=40, d=4, m=200, steps=3000)}
+    limits = {"alphas": Items(Real(0.0, 1e4, lo_open=True)), "seeds": SEEDS,
+              "n": Int(1, 10_000), "d": Int(1, 1000),
+              # m even: the centered initialisation pairs (a_j, b_j) with (-a_j, b_j)
+              "m": Int(2, 100_000), "m0": Int(1, 1000), "b_scale": Real(0.0, 1e3, lo_open=True),
+              "T": Real(0.0, 1e4, lo_open=True), "steps": Int(1, 10**7),
+              "n_records": Int(1, 10**5), "fit_alpha_min": Real(0.0, lo_open=True),
+              "tol_disp": Real(0.0, lo_open=True), "tol_limit": Real(0.0, lo_open=True),
+              "tol_lin": Real(0.0, lo_open=True)}
+
+    def constraints(self, config):
+        if config.m % 2:
+            raise DescentlabError(f"m: expected an even width (the centered initialisation "
+                                  f"pairs the particles), got {config.m}")
+        size = config.n * config.m * (config.d + 2)
+        if size > MAX_JACOBIAN:
+            raise DescentlabError(f"m: expected n x m x (d + 2) <= {MAX_JACOBIAN:.0e} (the "
+                                  f"Jacobian J0 in memory), got {size:.3g}")
+        if size <= CHEAP_JACOBIAN:  # the Euler step of run_task, checked per seed now
+            for seed in config.seeds:
+                task = {"seed": seed, "m0": config.m0, "d": config.d, "n": config.n,
+                        "m": config.m, "b_scale": config.b_scale}
+                X, _, a0, b0 = make_problem(task)
+                lam = tangent_lambda_max(np.concatenate([a0, b0.ravel()]), X, config.m)
+                need = math.ceil(2 * config.T * lam)
+                if config.steps < need:
+                    raise DescentlabError(
+                        f"steps: expected at least {need} Euler steps for T = {config.T:g} "
+                        f"(dt <= 0.5/lambda_max, tangent kernel lambda_max = {lam:g} for "
+                        f"seed {seed}), got {config.steps}")
+        fitted = {a for a in config.alphas if a >= config.fit_alpha_min}
+        if len(fitted) < 3:
+            raise DescentlabError(f"fit_alpha_min: expected at least 3 distinct alphas >= "
+                                  f"fit_alpha_min for the slope fits, got {len(fitted)} >= "
+                                  f"{config.fit_alpha_min:g} in {config.alphas}")
 
     def tasks(self, config):
         return [{"alpha": float(a), "seed": int(s), "n": config.n, "d": config.d,
@@ -199,7 +243,7 @@ class Lazy(Experiment):
         J0 = jacobian(theta0, X, m, act)
         steps = int(task["steps"])
         dt = task["T"] / steps
-        lam = float(np.linalg.eigvalsh((m / n) * (J0 @ J0.T))[-1])
+        lam = tangent_lambda_max(theta0, X, m, act, J0=J0)
         if dt * lam > 0.5:
             raise DescentlabError(f"steps: dt = {dt:g} is too large for the tangent kernel "
                                   f"(lambda_max = {lam:g}); need dt <= 0.5/lambda_max, i.e. "

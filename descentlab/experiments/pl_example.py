@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..errors import DescentlabError
 from ..methods import get_method
 from ..problems import PLExample
 from ..run import run
@@ -52,7 +53,7 @@ from ..theory import (
     smoothness,
     strong_convexity,
 )
-from .base import Claim, Experiment
+from .base import Claim, Experiment, Int, Items, Real
 
 SEED_ALPHA = 1.0 / 32.0
 
@@ -88,6 +89,16 @@ class PLExampleExperiment(Experiment):
     presets = {"quick": Config(),
                "paper": Config(radius=50.0, grid_points=2000001,
                                x0s=(0.5, 1.0, 2.2, 3.0, -6.0, 10.0, 30.0, -50.0), iters=400)}
+    # sizes: a few arrays of grid_points floats (the paper preset has 2 10^6 + 1)
+    limits = {"radius": Real(0.0, 1e4, lo_open=True), "grid_points": Int(3, 20_000_001),
+              # x0 = 0 is the minimizer: GD would have nothing to contract
+              "x0s": Items(Real(-1e6, 1e6, nonzero=True)), "iters": Int(1, 10**6),
+              "plot_points": Int(2, 10**6)}
+
+    def constraints(self, config):
+        if config.grid_points % 2 == 0:
+            raise DescentlabError(f"grid_points: expected an odd number (x = 0, where f'' = "
+                                  f"beta = 8, must be a grid point), got {config.grid_points}")
 
     def tasks(self, config):
         tasks = [{"kind": "landscape", "radius": float(config.radius),

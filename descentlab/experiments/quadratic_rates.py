@@ -31,11 +31,14 @@ from ..methods import get_method
 from ..problems import Quadratic
 from ..run import run
 from ..theory import fit_linear_rate
-from .base import Claim, Experiment
+from .base import SEEDS, Choice, Claim, Experiment, Int, Items, Real
 
 METHOD_LABELS = {"gd": "GD", "heavy-ball": "heavy ball", "nesterov": "Nesterov"}
 FIT_LOW, FIT_HIGH, TARGET = 1e-9, 1e-2, 1e-6
 PLOT_FLOOR = 1e-15
+#: kappa >= 2 leaves every method a few iterations per decade of the fit window; the largest
+#: kappa and dim keep a task within minutes and a dense dim x dim matrix within memory
+MIN_KAPPA, MAX_KAPPA, MAX_DIM = 2.0, 1e6, 4096
 
 
 def theory_factor(method: str, kappa: float) -> float:
@@ -66,6 +69,10 @@ class QuadraticRates(Experiment):
     presets = {"quick": Config(),
                "paper": Config(kappas=(10.0, 100.0, 1000.0, 10000.0), dim=200,
                                seeds=(0, 1, 2))}
+    limits = {"kappas": Items(Real(MIN_KAPPA, MAX_KAPPA)), "dim": Int(2, MAX_DIM),
+              "seeds": SEEDS, "methods": Items(Choice(METHOD_LABELS)),
+              # the runs stop near floor^1.3: below the 1e-6 of the acceleration claim
+              "floor": Real(0.0, TARGET, lo_open=True)}
 
     def tasks(self, config):
         return [{"kappa": float(k), "method": m, "seed": int(s), "dim": config.dim,

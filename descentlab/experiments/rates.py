@@ -86,7 +86,7 @@ from ..theory import (
     smoothness,
     strong_convexity,
 )
-from .base import Claim, Experiment
+from .base import SEED, SEEDS, Claim, Experiment, Int, Items, Real
 
 PANELS = ("nonconvex", "convex", "nesterov", "strongly-convex", "pl", "sgd")
 TITLES = {
@@ -168,6 +168,24 @@ class Rates(Experiment):
                         sgd_horizons=(100, 300, 1000, 3000, 10000, 30000, 100000),
                         sgd_seeds=tuple(range(16))),
     }
+    # sizes: dense sc_dim x sc_dim and sgd_n x sgd_d matrices; |pl_x0| sets a grid of
+    # 2 10^4 (|pl_x0| + 1) points; iteration counts at most 10^7
+    limits = {"nonconvex_dim": Int(1, 10**6), "nonconvex_iters": Int(1, 10**7),
+              "convex_dim": Int(1, 10**6), "convex_iters": Int(1, 10**7),
+              "sc_dim": Int(2, 4096), "sc_kappa": Real(1.0, 1e6, lo_open=True),
+              # x0 = 0 is the minimizer of x^2 + 3 sin^2 x
+              "pl_x0": Real(-100.0, 100.0, nonzero=True), "pl_iters": Int(10, 10**6),
+              "sgd_n": Int(1, 10**5), "sgd_d": Int(1, 1000),
+              # the step sqrt(10)/(L sqrt T) is at most 1/L from T = 10 on
+              "sgd_horizons": Items(Int(10, 10**7)), "sgd_seeds": SEEDS, "seed": SEED,
+              "fit_t_min": Real(0.0, lo_open=True), "records": Int(50, 10**5)}
+
+    def constraints(self, config):
+        shortest = min(config.nonconvex_iters, config.convex_iters)
+        if config.fit_t_min * 100 > shortest:
+            raise DescentlabError(f"fit_t_min: expected at most 1/100 of the shortest run "
+                                  f"(nonconvex_iters, convex_iters: {shortest}) so that the "
+                                  f"power-law fits have records, got {config.fit_t_min:g}")
 
     def tasks(self, config):
         base = {"seed": config.seed, "records": config.records}

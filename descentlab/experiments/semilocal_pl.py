@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 from scipy.integrate import solve_ivp
 
+from ..errors import DescentlabError
 from ..methods import get_method
 from ..problems import ScalarNetwork
 from ..run import run
@@ -76,7 +77,7 @@ from ..theory import (
     scalar_network_certificate,
     scalar_network_flow_limit,
 )
-from .base import Claim, Experiment
+from .base import SEED, Claim, Experiment, Int, Items, Real
 
 FLOW_STOP = 1e-15
 SLOPE_TOL = 0.2
@@ -132,6 +133,16 @@ class SemilocalPL(Experiment):
                "paper": Config(a0s=(0.05, 0.1, 0.5, 1.0, 2.5, 3.0, 4.0, 6.0, 8.0, 16.0),
                                y_star=(0.2, -0.4, 0.4, 0.8, 0.0), gd_iters=5000,
                                n_samples=2048)}
+    # a0 > 0: the fits are in log a0; GD's path is kept and a Hessian assembled per iterate
+    limits = {"a0s": Items(Real(0.0, 1e3, lo_open=True)),
+              "y_star": Items(Real(-1e3, 1e3), max_len=100),
+              "eps": Real(0.0, 1.0, lo_open=True, hi_open=True), "gd_iters": Int(1, 100_000),
+              "n_samples": Int(1, 10**6), "seed": SEED}
+
+    def constraints(self, config):
+        if not any(config.y_star):
+            raise DescentlabError(f"y_star: expected a non-zero target (f(x0) = ||y*||^2/2 "
+                                  f"scales every relative gap), got {config.y_star}")
 
     def tasks(self, config):
         return [{"a0": float(a0), "y_star": [float(v) for v in config.y_star],

@@ -89,12 +89,14 @@ from ..meanfield import seeded
 from ..meanfield.particles import KEY_INIT, KEY_TRAIN
 from ..meanfield.span import init_network, orthogonal_success_probability, sphere_data, train_span
 from ..theory import loglog_slope
-from .base import Claim, Experiment
+from .base import SEED, Claim, Experiment, Int, Items, Real
 
 PARTS = ("n", "m", "time")
 MIN_SUCCESS_LOW = 0.9
 MAX_SUCCESS_HIGH = 0.1
 CURVE_POINTS = 200
+MAX_N, MAX_D = 4096, 10**12
+MAX_GRAMS = 1.25 * 10**8  # reps x n^2 floats of the Gram matrices of one task (1 GB)
 
 
 @dataclass(frozen=True)
@@ -203,16 +205,37 @@ class WeaklyCorrelated(Experiment):
                         reps=20, n_boot=200),
         "paper": Config(),
     }
+    # d is free (the flow runs in the span of the inputs); n^2 per data set is not
+    limits = {"dims_n": Items(Int(1, MAX_D)), "ns_n": Items(Int(1, MAX_N)), "width_n": Int(1, 1000),
+              "reps_n": Int(1, 10_000), "low_n": Int(1, MAX_N), "high_n": Int(1, MAX_N),
+              "dim_m": Int(1, MAX_D), "ns_m": Items(Int(1, MAX_N)), "widths_m": Items(Int(1, 1000)),
+              # the time claim fits a slope: at least two n
+              "ns_t": Items(Int(1, MAX_N), min_len=2, distinct=True),
+              "time_d_factor": Real(0.0, 1e6, lo_open=True), "width_t": Int(1, 1000),
+              "time_tol": Real(0.0, lo_open=True), "reps": Int(1, 10_000),
+              "budget": Real(0.0, 1e4, lo_open=True),
+              "tol": Real(0.0, 1.0, lo_open=True, hi_open=True),
+              "init_scale": Real(0.0, 1e3, lo_open=True),
+              # the step is step_factor / (a bound on the Hessian's norm): below 2
+              "step_factor": Real(0.0, 2.0, lo_open=True, hi_open=True),
+              "n_boot": Int(1, 100_000), "seed": SEED}
+
+    def constraints(self, config):
+        if config.low_n >= config.high_n:
+            raise DescentlabError(f"low_n: expected a value below high_n = {config.high_n}, "
+                                  f"got {config.low_n}")
+        for reps, field, ns in ((config.reps, "ns_t", config.ns_t),
+                                (config.reps, "ns_m", config.ns_m),
+                                (config.reps_n, "ns_n", config.ns_n)):
+            if reps * max(ns) ** 2 > MAX_GRAMS:
+                raise DescentlabError(f"{field}: expected repetitions x n^2 <= "
+                                      f"{MAX_GRAMS:.3g} (memory of one task), got "
+                                      f"{reps} x {max(ns)}^2")
+        if math.ceil(config.time_d_factor * max(config.ns_t) ** 2) > MAX_D:
+            raise DescentlabError(f"time_d_factor: expected d = time_d_factor n^2 <= "
+                                  f"{MAX_D:.0e}, got {config.time_d_factor:g}")
 
     def tasks(self, config):
-        for name in ("width_n", "width_t", "reps", "reps_n", "dim_m"):
-            if getattr(config, name) < 1:
-                raise DescentlabError(f"config: {name} must be >= 1, got "
-                                      f"{getattr(config, name)}")
-        if config.budget <= 0 or config.tol <= 0 or config.time_tol <= 0:
-            raise DescentlabError("config: budget, tol and time_tol must be positive")
-        if len(config.ns_t) < 2:
-            raise DescentlabError("config: ns_t needs at least two values of n (slope fit)")
         common = {"reps": config.reps, "budget": config.budget, "tol": config.tol,
                   "init_scale": config.init_scale, "step_factor": config.step_factor,
                   "seed": config.seed}
