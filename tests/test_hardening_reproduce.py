@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import socket
 import threading
 import typing
@@ -269,18 +268,25 @@ def test_an_out_below_a_file_fails_before_any_task(tmp_path, two_sleepy):
         reproduce("sweep-sleepy", out=blocker / "sub")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a chmod 555 directory")
-def test_an_unwritable_out_fails_before_any_task(tmp_path, two_sleepy):
+def test_an_unwritable_out_fails_before_any_task(tmp_path, two_sleepy, monkeypatch):
+    """A directory that refuses writes (simulated: root, as in CI, writes through chmod 555)."""
+    import tempfile
+
+    from descentlab.experiments import outdir
+
     locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    try:
-        result = _run("sweep-sleepy", "--out", str(locked / "sub"))
-        assert result.exit_code == 2 and "--out: cannot write into" in _text(result)
-        result = _run("sweep-sleepy", "--out", str(locked))
-        assert result.exit_code == 2 and "--out: cannot write into" in _text(result)
-    finally:
-        locked.chmod(0o755)
+    real = tempfile.NamedTemporaryFile
+
+    def refusing(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir).is_relative_to(locked):
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(outdir.tempfile, "NamedTemporaryFile", refusing)
+    for out in (locked / "sub", locked):
+        result = _run("sweep-sleepy", "--out", str(out))
+        assert result.exit_code == 2, result.output
+        assert "--out: cannot write into" in _text(result) and "Permission denied" in _text(result)
 
 
 def test_out_and_its_tasks_directory_exist_before_the_first_task(tmp_path, two_sleepy,
