@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..executors import Executor
 from ..provenance import environment
-from ..store import RESULTS_FILE, write_results
+from ..store import CHECKS_FILE, RESULTS_FILE, write_results
 from ..sweep import SweepResult, run_sweep
 from .base import Claim, Experiment
 from .outdir import check_path, prepare_out
@@ -95,8 +95,8 @@ def reproduce(name: str, preset: str = "quick", out=None, executor: Executor | N
                       "sweep": summary,
                       "figures": [p.name for p in rep.files if p.suffix in (".png", ".gif")],
                       "environment": environment()}
-            (out / "checks.json").write_text(json.dumps(checks, indent=2, default=str))
-            rep.files.append(out / "checks.json")
+            (out / CHECKS_FILE).write_text(json.dumps(checks, indent=2, default=str))
+            rep.files.append(out / CHECKS_FILE)
     finally:
         for fig in figures.values():
             plt.close(fig)

@@ -27,10 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DescentlabError
-from ..store import RESULTS_FILE
+from ..store import CHECKS_FILE, RESULTS_FILE
 from ..sweep import META_KEY, TASKS_DIR
 
-CHECKS_FILE = "checks.json"
 FIGURE_SUFFIXES = (".png", ".gif")
 
 
@@ -192,5 +191,5 @@ def prepare_out(out: str | os.PathLike, name: str, *, force: bool = False,
     return removed
 
 
-__all__ = ["CHECKS_FILE", "check_out", "check_path", "experiments_in", "make_writable",
+__all__ = ["check_out", "check_path", "experiments_in", "make_writable",
            "prepare_out", "remove_other_experiments"]
