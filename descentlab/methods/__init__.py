@@ -1,15 +1,24 @@
-"""How it is minimized: optimization methods as dataclasses of hyperparameters."""
+"""How it is minimized: optimization methods as frozen dataclasses of hyperparameters.
+
+One module per family: ``gradient`` (GD, ISTA), ``accelerated`` (heavy ball, Nesterov,
+FISTA, Katyusha, Catalyst), ``sgd``, ``adaptive`` (Adam, AdaGrad, RMSProp),
+``variance_reduced`` (SAG, SAGA, SVRG, loopless SVRG, SARAH, STORM, SpiderBoost),
+``langevin``; ``sampling`` draws the indices, ``base`` defines the interface. A new method
+is a class in its family's module plus one entry in ``METHODS``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
 from ..errors import DescentlabError
+from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
+from .adaptive import AdaGrad, Adam, RMSProp
 from .base import Method, State, iterations_for
-from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+from .gradient import GD, ProximalGradient
 from .langevin import Langevin
-from .stochastic import SGD, STORM, AdaGrad, Adam, Katyusha, RMSProp, SpiderBoost
-from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
+from .sgd import SGD
+from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 
 #: registry: name -> method class
 METHODS: dict[str, type[Method]] = {

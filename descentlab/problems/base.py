@@ -96,6 +96,17 @@ class Problem(ABC):
         t = 1.0 / self.L if step is None else step
         return (x - self.prox(x - t * g, t)) / t
 
+    def component_smoothness(self) -> np.ndarray | None:
+        """L_i, the smoothness of every component f_i, when known (linear models), else None.
+
+        Importance sampling draws f_i with probability growing with L_i."""
+        return None
+
+    def linear_view(self):
+        """A ``LinearView`` of the problem's arrays when it is a linear model (the compiled
+        loops of the variance-reduced methods run on it), else None."""
+        return None
+
     def default_x0(self) -> np.ndarray:
         """The starting point used when a run gives none (the origin unless overridden)."""
         return np.zeros(self.dim, dtype=self.dtype)
