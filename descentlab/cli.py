@@ -10,8 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .data import KNOWN_DATASETS
 from .errors import DescentlabError
 from .executors import BACKENDS
+from .methods import ALIASES, METHODS, proximal_methods
+from .problems import LeastSquares, Logistic
+from .problems.regularizers import REGULARIZERS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -206,17 +210,20 @@ def report(outs: tuple[str, ...], output: str, title: str):
 
 
 @main.command()
-@click.option("--problem", "problem_name", type=click.Choice(["logistic", "least-squares"]),
+@click.option("--problem", "problem_name",
+              type=click.Choice([Logistic.loss_name, LeastSquares.loss_name]),
               required=True)
-@click.option("--data", required=True, help="Dataset name (a9a, w8a, ...) or LIBSVM file path.")
-@click.option("--reg", type=click.Choice(["none", "l2", "l1", "elasticnet"]), default="l2",
+@click.option("--data", required=True,
+              help=f"Dataset name ({', '.join(KNOWN_DATASETS)}) or LIBSVM file path.")
+@click.option("--reg", type=click.Choice([r or "none" for r in REGULARIZERS]), default="l2",
               show_default=True)
 @click.option("--lam", type=float, default=None, help="Regularization weight [default: 1/n].")
 @click.option("--l1-ratio", type=float, default=None, help="Elastic-net mixing in [0, 1].")
 @click.option("--positive-class", type=float, default=None,
               help="One vs rest: this label is +1, all others -1 (multiclass data).")
 @click.option("--method", "method_name", required=True,
-              help="gd, heavy-ball, nesterov, ista, fista.")
+              help=f"{', '.join(METHODS)} (aliases {', '.join(ALIASES)}); for reg l1 or "
+                   f"elasticnet: {', '.join(proximal_methods())}.")
 @click.option("--step", type=float, default=None, help="Step size [default: the theory's].")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Any other hyperparameter of the method (repeatable).")

@@ -14,7 +14,7 @@ import dataclasses
 from ..errors import DescentlabError
 from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
 from .adaptive import AdaGrad, Adam, RMSProp
-from .base import Method, State, iterations_for
+from .base import Method, State, iterations_for, proximal_methods
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
 from .sgd import SGD
@@ -50,4 +50,4 @@ def get_method(name: str, **hyperparameters) -> Method:
 __all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
-           "iterations_for"]
+           "iterations_for", "proximal_methods"]
