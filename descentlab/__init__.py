@@ -3,10 +3,10 @@
 from .errors import DatasetNotFoundError, DescentlabError, DivergenceError, SolutionError
 from .methods import get_method
 from .provenance import package_version
-from .run import Record, Stop, run
+from .run import Stop, run
 from .trace import Trace
 
 __version__ = package_version()
 
-__all__ = ["DatasetNotFoundError", "DescentlabError", "DivergenceError", "Record",
-           "SolutionError", "Stop", "Trace", "__version__", "get_method", "run"]
+__all__ = ["DatasetNotFoundError", "DescentlabError", "DivergenceError", "SolutionError",
+           "Stop", "Trace", "__version__", "get_method", "run"]

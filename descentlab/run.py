@@ -1,8 +1,8 @@
 """The one loop: advance a method on a problem until a stopping rule fires, and record a Trace.
 
 ``run(problem, method, stop)`` resolves the method's defaults on the problem, calls
-``method.advance`` between recording points (``Record``: geometric or linear in oracle
-calls up to the budget, or explicit marks counted from the end of ``init``), measures
+``method.advance`` between recording points (``record``: geometric or linear in oracle calls
+up to the budget, every epoch, or explicit marks counted from the end of ``init``), measures
 outside the timed section (the timed section is ``init`` plus every ``advance``), and stops
 at the first rule of ``Stop`` that holds:
 
@@ -48,9 +48,8 @@ def relative_subopt(value: float, f_star: float) -> float:
 class Stop:
     """When a run ends: the first of these rules that holds (see the module docstring).
 
-    Without a budget, a run recording on a geometric or linear schedule gets 100 epochs
-    (10^4 with ``tol``, ``grad_tol`` or ``time_limit``); one recording at explicit marks ends
-    at its last mark.
+    Without a budget, a run gets 100 epochs (10^4 with ``tol``, ``grad_tol`` or
+    ``time_limit``), except one recording at explicit marks, which ends at its last mark.
     """
 
     epochs: float | None = None
@@ -69,58 +68,33 @@ class Stop:
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
-    def budget(self, n: int) -> int | None:
-        """The budget in oracle calls (None: none given)."""
+    def budget(self, n: int, *, default: bool = True) -> int | None:
+        """The budget in oracle calls (when none is given: the default, or None)."""
         budgets = [] if self.calls is None else [self.calls]
         if self.epochs is not None:
             budgets.append(max(1, math.ceil(self.epochs * n)))
-        return min(budgets) if budgets else None
-
-    def default_budget(self, n: int) -> int:
+        if budgets or not default:
+            return min(budgets, default=None)
         unbounded = any(v is not None for v in (self.tol, self.grad_tol, self.time_limit))
         return (100 * DEFAULT_EPOCHS if unbounded else DEFAULT_EPOCHS) * n
 
 
-@dataclasses.dataclass(frozen=True)
-class Record:
-    """Where a run records a row.
-
-    ``"geometric"`` / ``"linear"``: ``n_records`` points spread in oracle calls up to the
-    budget (geometric from min(n, budget)); a point already passed is skipped.
-    ``"epochs"`` / ``"calls"``: the explicit ``marks`` (epochs or oracle calls counted from
-    the end of ``init``), one row per mark even when an advance went past several.
-    """
-
-    schedule: str = "geometric"
-    n_records: int = 100
-    marks: Sequence[float] = ()
-
-    def __post_init__(self):
-        check_choice("record", self.schedule, ("geometric", "linear", "epochs", "calls"))
-        object.__setattr__(self, "n_records", check_int("n_records", self.n_records, minimum=1))
-        if self.explicit and not len(self.marks):
-            raise DescentlabError(f"record: schedule {self.schedule!r} needs marks")
-
-    @property
-    def explicit(self) -> bool:
-        return self.schedule in ("epochs", "calls")
-
-    def targets(self, n: int, budget: int | None, start: int) -> np.ndarray:
-        """The oracle-call counts at which to record, after ``init`` spent ``start``."""
-        if self.explicit:
-            scale = n if self.schedule == "epochs" else 1
-            points = start + np.round(np.asarray(self.marks, dtype=np.float64) * scale)
-            points = points.astype(np.int64)
-            return points if budget is None else points[points <= budget]
-        if self.schedule == "geometric":
-            points = np.geomspace(min(n, budget), budget, self.n_records)
+def _targets(record, n_records: int, n: int, budget: int | None, start: int) -> np.ndarray:
+    """The oracle-call counts at which to record, after ``init`` spent ``start``."""
+    if isinstance(record, str) and record != "epochs":
+        if record == "geometric":
+            points = np.geomspace(min(n, budget), budget, n_records)
         else:
-            points = np.linspace(budget / self.n_records, budget, self.n_records)
+            points = np.linspace(budget / n_records, budget, n_records)
         return np.unique(np.maximum(np.round(points).astype(np.int64), 1))
+    marks = n * np.arange(1, -(-(budget - start) // n) + 1) if isinstance(record, str) else \
+        np.asarray(record, dtype=np.int64)
+    marks = start + marks
+    return marks if budget is None else marks[marks <= budget]
 
 
 def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=None,
-        record: Record | str = "geometric", n_records: int = 100,
+        record: str | Sequence[int] = "geometric", n_records: int = 100,
         seed: int | np.random.Generator = 0, f_star: float | None = None,
         reference: bool = True, metrics: Callable[[Problem, np.ndarray], dict] | None = None,
         budget_epochs=None, budget_calls=None, tol=None, time_limit=None) -> Trace:
@@ -132,7 +106,10 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
     stop : a ``Stop``; or the shorthand ``budget_epochs``, ``budget_calls``, ``tol``,
         ``time_limit`` (the same rules). Default: 100 epochs.
     x0 : starting point (default ``problem.default_x0()``).
-    record : a ``Record``, or "geometric" (default) / "linear" with ``n_records`` points.
+    record : "geometric" (default) or "linear": ``n_records`` points up to the budget
+        (a point already passed is skipped); "epochs": every epoch after ``init``; or the
+        oracle-call counts after ``init`` at which to record. With "epochs" and explicit
+        marks there is one row per mark, even when an advance went past several.
     seed : seed of the numpy Generator handed to the method (or the Generator itself).
     f_star : optimal value to measure against (default: ``problem.solution()`` when the
         problem has one and ``reference`` is true).
@@ -155,17 +132,19 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
     elif any(v is not None for v in shorthand.values()):
         raise DescentlabError("stop: give a Stop or the keywords budget_epochs, budget_calls, "
                               "tol, time_limit, not both")
-    if not isinstance(record, Record):
-        record = Record(record, n_records)
+    explicit = not isinstance(record, str) or record == "epochs"
+    if isinstance(record, str):
+        check_choice("record", record, ("geometric", "linear", "epochs"))
+    elif not len(record):
+        raise DescentlabError("record: expected oracle-call marks, got none")
+    n_records = check_int("n_records", n_records, minimum=1)
     if isinstance(seed, np.random.Generator):
         rng, seed = seed, None
     else:
         seed = check_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
     n = problem.n
-    budget = stop.budget(n)
-    if budget is None and not record.explicit:
-        budget = stop.default_budget(n)
+    budget = stop.budget(n, default=isinstance(record, str))
     method = method.resolve(problem)  # checks it before the (possibly costly) reference
 
     x_star = None
@@ -232,13 +211,13 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         return Trace(pd.DataFrame(rows, columns=list(rows[0])), meta, x=state.x)
 
     reason = reached(rows[0])
-    for target in () if reason else record.targets(n, budget, state.calls):
+    for target in () if reason else _targets(record, n_records, n, budget, state.calls):
         if state.calls < target:
             t0 = time.perf_counter()
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 state = method.advance(problem, state, rng, int(target - state.calls))
             elapsed += time.perf_counter() - t0
-        elif not record.explicit:
+        elif not explicit:
             continue
         rows.append(measure(state, elapsed))
         value = rows[-1]["value"]
@@ -262,16 +241,10 @@ def step_size_named(method: Method) -> str:
 
 def _scalars(values: dict) -> dict:
     """The JSON-able scalars of ``values`` (a method by its str, arrays dropped)."""
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, Method):
-            value = str(value)
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is None or isinstance(value, (bool, int, float, str)):
-            out[key] = value
-    return out
+    values = {k: str(v) if isinstance(v, Method) else v.item() if isinstance(v, np.generic)
+              else v for k, v in values.items()}
+    return {k: v for k, v in values.items() if v is None or isinstance(v, (bool, int, float, str))}
 
 
-__all__ = ["DEFAULT_EPOCHS", "DIVERGENCE_FACTOR", "Record", "Stop", "relative_subopt", "run",
+__all__ = ["DEFAULT_EPOCHS", "DIVERGENCE_FACTOR", "Stop", "relative_subopt", "run",
            "step_size_named"]

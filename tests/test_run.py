@@ -249,7 +249,7 @@ def test_gradient_rule_explicit_marks_metrics_and_no_reference(logistic):
         return {"norm": float(np.linalg.norm(x))}
 
     trace = descentlab.run(logistic, "saga", descentlab.Stop(grad_tol=1e-6), reference=False,
-                           record=descentlab.Record("epochs", marks=range(1, 200)),
+                           record=logistic.n * np.arange(1, 200),
                            metrics=metrics)
     df = trace.df
     assert list(df.columns) == [*COLUMNS, "grad_inf", "norm"]
@@ -259,8 +259,10 @@ def test_gradient_rule_explicit_marks_metrics_and_no_reference(logistic):
     assert (df["grad_inf"].iloc[:-1] > 1e-6 * max(1.0, df["grad_inf"].iloc[0])).all()
     assert df["oracle_calls"].tolist() == [logistic.n * (k + 1) for k in range(len(df))]
     np.testing.assert_allclose(df["norm"], [np.linalg.norm(x) for x in seen], rtol=0)
-    # explicit oracle-call marks, capped by a budget
+    # explicit oracle-call marks, capped by a budget; every epoch
     trace = descentlab.run(logistic, "gd", budget_calls=120, reference=False,
-                           record=descentlab.Record("calls", marks=[50, 100, 150]))
+                           record=[50, 100, 150])
     assert trace.df["oracle_calls"].tolist() == [0, 50, 100]
     assert trace.stop_reason == "budget"
+    trace = descentlab.run(logistic, "saga", budget_epochs=4.5, record="epochs")
+    assert trace.df["oracle_calls"].tolist() == [50, 100, 150, 200]  # after the first pass

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import DivergenceError
 from ..methods import Method
 from ..problems.base import Problem
-from ..run import Record, Stop, run
+from ..run import Stop, run
 from ..trace import Trace
 
 
@@ -53,7 +53,7 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
         marks = np.arange(1, max_iter + 1)
     try:
         trace = run(problem, method, Stop(grad_tol=tol), x0=x0, seed=seed, reference=False,
-                    record=Record("epochs", marks=marks))
+                    record=problem.n * marks)
     except DivergenceError as err:
         raise DivergenceError(f"{err}; pass it in method_params", trace=err.trace) from None
     reason = trace.meta["stop_reason"]

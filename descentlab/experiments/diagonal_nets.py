@@ -61,7 +61,7 @@ from ..problems.diagonal import (
     min_l2_interpolator,
     sparse_regression,
 )
-from ..run import Record, run
+from ..run import run
 from .base import Claim, Experiment
 from .registry import register
 
@@ -106,7 +106,7 @@ def _train(problem, method, iterations: int, seed, n_records: int, refs, theta_s
     """Run ``method`` for ``iterations`` iterations, measuring at geometric checkpoints."""
     cost = problem.n if isinstance(method, GD) else method.batch_size
     marks = np.unique(np.geomspace(1, iterations, n_records).astype(np.int64))
-    trace = run(problem, method, record=Record("calls", marks=marks * cost), seed=seed,
+    trace = run(problem, method, record=marks * cost, seed=seed,
                 reference=False, metrics=lambda problem, z: _measure(problem, z, refs,
                                                                      theta_star, threshold))
     df = trace.df[["iteration", *MEASURES]].copy()

@@ -154,9 +154,7 @@ class FISTAState(State):
     t: float = 1.0
     restarts: int = 0
     f_prev: float | None = None
-
-    def info(self):
-        return {"restarts": self.restarts}
+    reported: ClassVar[tuple[str, ...]] = ("restarts",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,9 +217,7 @@ class KatyushaState(State):
     block_coin: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     pos: int = 0
     snapshots: int = 0
-
-    def info(self):
-        return {"snapshots": self.snapshots}
+    reported: ClassVar[tuple[str, ...]] = ("snapshots",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -342,9 +338,7 @@ class CatalystState(State):
     alpha: float
     q: float
     outer: int = 0
-
-    def info(self):
-        return {"q": self.q, "alpha": self.alpha, "outer": self.outer}
+    reported: ClassVar[tuple[str, ...]] = ("q", "alpha", "outer")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -373,6 +367,7 @@ class Catalyst(Method):
             usable = ", ".join(m for m in proximal_methods() if m != self.name)
             raise DescentlabError(f"catalyst: the inner method {self.inner.name} cannot handle "
                                   f"the non-smooth term; use one of {usable}")
+        self.inner.resolve(problem)  # its other checks (n >= 2, batch sizes) before the run
         if self.kappa is not None:
             return self
         kappa = problem.L_max / (problem.n + 1) - problem.mu

@@ -44,10 +44,12 @@ class State:
     x: np.ndarray
     iteration: int = 0
     calls: int = 0
+    #: the scalar fields that ``info`` reports
+    reported: ClassVar[tuple[str, ...]] = ()
 
     def info(self) -> dict[str, Any]:
         """JSON-able scalars describing the state (recorded in the Trace metadata)."""
-        return {}
+        return {key: getattr(self, key) for key in self.reported}
 
 
 class Method(ABC):

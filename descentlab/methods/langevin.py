@@ -84,9 +84,7 @@ class LangevinState(State):
 
     stream: BatchStream | None = None
     temperature_now: float | None = None
-
-    def info(self):
-        return {"temperature_now": self.temperature_now}
+    reported: ClassVar[tuple[str, ...]] = ("temperature_now",)
 
 
 @dataclass(frozen=True, kw_only=True)

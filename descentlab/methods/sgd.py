@@ -1,22 +1,9 @@
 """Stochastic gradient descent on the generic path: any problem, through ``batch_grad``.
 
-Notation (seeds 000 and 004): F = g + h, g = (1/n) sum_i f_i smooth, h handled by its prox;
-L is the smoothness of g, L_max the largest smoothness of one f_i, mu the strong convexity
-of F, kappa = L/mu. A batch B is a vector of indices (repeats allowed) and
+A batch B is a vector of indices (repeats allowed) drawn by ``sampling.BatchStream``;
 g_B(x) = (1/|B|) sum_{i in B} grad f_i(x) = ``problem.batch_grad(x, B)`` costs |B| oracle
-calls; a full gradient costs n.
-
-``SGD``: x+ = x - s_t g_B(x) (Robbins and Monro 1951), optionally heavy-ball or Nesterov
-momentum, Polyak-Ruppert averaging and the prox of h (proximal SGD). Default constant step
-s = 1/(2 Lb), Lb = L_max/b + (1 - 1/b) L the expected smoothness of a batch of b indices
-drawn with replacement; then (Gower, Loizou, Qian, Sailanbayev, Shulgin, Richtarik 2019,
-"SGD: general analysis and improved rates", Thm 3.1)
-E||x_t - x*||^2 <= (1 - s mu)^t ||x_0 - x*||^2 + 2 s sigma_b^2 / mu,
-sigma_b^2 = E||g_B(x*)||^2: linear convergence to a noise ball, kappa/eps calls overall with
-decreasing steps (the complexity table of seed 000).
-
-The step schedules (``step_at``) are shared with the adaptive methods. The index batches
-come from ``sampling.BatchStream``.
+calls. ``SGD`` documents the update, its step schedules (``step_at``, shared with the
+adaptive methods) and their rates (seeds 000 and 004).
 """
 
 from __future__ import annotations

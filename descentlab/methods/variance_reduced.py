@@ -71,7 +71,7 @@ class VRState(State):
 
     def info(self):
         return {"path": "generic" if self.last is None else "compiled",
-                "sampling": self.law.name, "L_Q": self.law.L_Q}
+                "sampling": self.law.name, "L_Q": self.law.L_Q, **super().info()}
 
 
 class VarianceReduced(Method):
@@ -227,9 +227,7 @@ class SVRGState(VRState):
     mu: np.ndarray | None
     to_go: int = 0
     snapshots: int = 0
-
-    def info(self):
-        return {**super().info(), "snapshots": self.snapshots}
+    reported: ClassVar[tuple[str, ...]] = ("snapshots",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -420,9 +418,7 @@ class STORMState(State):
     eta: float | None = None
     sum_sq_grad: float = 0.0
     x_prev: np.ndarray | None = None
-
-    def info(self):
-        return {"a": self.a, "eta": self.eta}
+    reported: ClassVar[tuple[str, ...]] = ("a", "eta")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -503,9 +499,7 @@ class SpiderBoostState(State):
     v: np.ndarray | None = None
     x_prev: np.ndarray | None = None
     full_gradients: int = 0
-
-    def info(self):
-        return {"full_gradients": self.full_gradients}
+    reported: ClassVar[tuple[str, ...]] = ("full_gradients",)
 
 
 @dataclass(frozen=True, kw_only=True)
