@@ -93,8 +93,7 @@ class HeavyBall(Method):
         k = iterations_for(calls, problem.n)
         for _ in range(k):
             x, x_prev = x - s * problem.grad(x) + b * (x - x_prev), x
-        return dataclasses.replace(state, x=x, x_prev=x_prev, iteration=state.iteration + k,
-                                   calls=state.calls + k * problem.n)
+        return state.after(k, k * problem.n, x=x, x_prev=x_prev)
 
 
 # -------------------------------------------------------------------------- Nesterov
@@ -141,8 +140,7 @@ class Nesterov(Method):
             b = (i - 1.0) / (i + 2.0) if beta is None else beta
             y = x + b * (x - x_prev)
             x, x_prev = y - s * problem.grad(y), x
-        return dataclasses.replace(state, x=x, x_prev=x_prev, iteration=state.iteration + k,
-                                   calls=state.calls + k * problem.n)
+        return state.after(k, k * problem.n, x=x, x_prev=x_prev)
 
 
 # ----------------------------------------------------------------------------- FISTA
@@ -199,9 +197,7 @@ class FISTA(Method):
                 y = x_new + ((t - 1.0) / t_new) * (x_new - x)
                 t = t_new
             x = x_new
-        return dataclasses.replace(state, x=x, t=t, y=y, f_prev=f_prev, restarts=restarts,
-                                   iteration=state.iteration + k,
-                                   calls=state.calls + k * problem.n)
+        return state.after(k, k * problem.n, x=x, t=t, y=y, f_prev=f_prev, restarts=restarts)
 
 
 # -------------------------------------------------------------------------- Katyusha
@@ -324,9 +320,8 @@ class Katyusha(Method):
                 snapshots += 1
             y, z = y_new, z_new
             it += 1
-        return dataclasses.replace(state, x=y, z=z, w=w, grad_w=gw, block_idx=idx_block,
-                                   block_coin=coin_block, pos=pos, snapshots=snapshots,
-                                   iteration=state.iteration + it, calls=state.calls + spent)
+        return state.after(it, spent, x=y, z=z, w=w, grad_w=gw, block_idx=idx_block,
+                           block_coin=coin_block, pos=pos, snapshots=snapshots)
 
 
 # -------------------------------------------------------------------------- Catalyst
@@ -395,9 +390,7 @@ class Catalyst(Method):
             spent += inner_state.calls
             iterations += inner_state.iteration
             outer += 1
-        return dataclasses.replace(state, x=x, y=y, alpha=a, outer=outer,
-                                   iteration=state.iteration + iterations,
-                                   calls=state.calls + spent)
+        return state.after(iterations, spent, x=x, y=y, alpha=a, outer=outer)
 
 
 __all__ = ["FISTA", "Catalyst", "HeavyBall", "Katyusha", "Nesterov"]

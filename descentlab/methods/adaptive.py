@@ -92,8 +92,7 @@ class AdaptiveMethod(Method):
             spent += b
             m, v, u, w = self.moments(m, v, g, t)
             x = x - lr_t * u / (np.sqrt(w) + eps)
-        return dataclasses.replace(state, x=x, m=m, v=v, stream=batches.stream(), iteration=t,
-                                   calls=spent)
+        return state.after(k, k * b, x=x, m=m, v=v, stream=batches.stream())
 
 
 @dataclass(frozen=True, kw_only=True)

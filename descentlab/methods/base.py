@@ -51,6 +51,11 @@ class State:
         """JSON-able scalars describing the state (recorded in the Trace metadata)."""
         return {key: getattr(self, key) for key in self.reported}
 
+    def after(self, iterations: int, calls: int, **changes: Any) -> Self:
+        """This state moved on by ``iterations`` that spent ``calls`` oracle calls."""
+        return dataclasses.replace(self, iteration=self.iteration + iterations,
+                                   calls=self.calls + calls, **changes)
+
 
 class Method(ABC):
     """Base class of the optimization methods (subclasses are frozen dataclasses)."""

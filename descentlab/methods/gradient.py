@@ -39,7 +39,7 @@ class ProximalGradient(Method):
         k = iterations_for(calls, problem.n)
         for _ in range(k):
             x = problem.prox(x - s * problem.grad(x), s)
-        return State(x=x, iteration=state.iteration + k, calls=state.calls + k * problem.n)
+        return state.after(k, k * problem.n, x=x)
 
 
 @dataclass(frozen=True, kw_only=True)

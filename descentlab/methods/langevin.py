@@ -170,10 +170,8 @@ class Langevin(Method):
             x = x - s * drift
             if tau > 0:
                 x = x + math.sqrt(2.0 * s * tau) * rng.standard_normal(x.shape)
-        iteration = state.iteration + k
-        return dataclasses.replace(
-            state, x=x, stream=None if b is None else batches.stream(), iteration=iteration,
-            calls=state.calls + k * cost, temperature_now=float(self.temperature_at(iteration)))
+        return state.after(k, k * cost, x=x, stream=None if b is None else batches.stream(),
+                           temperature_now=float(self.temperature_at(state.iteration + k)))
 
 
 __all__ = ["TEMPERATURE_SCHEDULES", "Langevin", "temperature_at"]

@@ -189,10 +189,9 @@ class SGD(Method):
             if averaging and spent > avg_from:
                 n_avg += 1
                 x_avg = x.copy() if n_avg == 1 else x_avg + (x - x_avg) / n_avg
-        return dataclasses.replace(
-            state, x=x_avg if (averaging and n_avg) else x, x_last=x,
-            x_prev=x_prev if m else None, n_averaged=n_avg, stream=batches.stream(),
-            iteration=t, calls=spent)
+        return state.after(k, k * b, x=x_avg if (averaging and n_avg) else x, x_last=x,
+                           x_prev=x_prev if m else None, n_averaged=n_avg,
+                           stream=batches.stream())
 
 
 __all__ = ["SCHEDULES", "SGD", "check_schedule", "step_at"]

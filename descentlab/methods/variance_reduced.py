@@ -174,7 +174,7 @@ class SAGA(VarianceReduced):
                 x = problem.prox(x - step * (weights[j] * diff + gbar), step)
                 gbar += diff / problem.n
                 alpha[j] = g
-        return dataclasses.replace(state, x=x, iteration=it + k, calls=state.calls + k)
+        return state.after(k, k, x=x)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,7 +213,7 @@ class SAG(VarianceReduced):
                 gbar += (g - alpha[j]) / problem.n
                 alpha[j] = g
                 x = x - step * gbar
-        return dataclasses.replace(state, x=x, iteration=it + k, calls=state.calls + k)
+        return state.after(k, k, x=x)
 
 
 # ------------------------------------------------------------------------------ SVRG
@@ -270,8 +270,8 @@ class SVRG(VarianceReduced):
             snapshot, mu = state.snapshot, state.mu
         else:
             snapshot, mu = state.x.copy(), problem.grad(state.x)
-        return dataclasses.replace(state, snapshot=snapshot, mu=mu, calls=state.calls + problem.n,
-                                   snapshots=state.snapshots + 1)
+        return state.after(0, problem.n, snapshot=snapshot, mu=mu,
+                           snapshots=state.snapshots + 1)
 
     def advance(self, problem, state, rng, calls):
         step, weights, spent = self.step, state.law.weights, 0
@@ -300,8 +300,7 @@ class SVRG(VarianceReduced):
                     x = problem.prox(x - step * g, step)
                 cost = 2 * k
             spent += cost
-            state = dataclasses.replace(state, x=x, iteration=it + k, calls=state.calls + cost,
-                                        to_go=state.to_go - k)
+            state = state.after(k, cost, x=x, to_go=state.to_go - k)
             if state.to_go <= 0:
                 state = self._snapshot(problem, state)
                 spent += problem.n
@@ -375,9 +374,8 @@ class SARAH(VarianceReduced):
             state.last[:] = state.iteration
         else:
             g = problem.grad(x)
-        return dataclasses.replace(state, v=g, x_prev=x.copy(), x=x - self.step * g,
-                                   calls=state.calls + problem.n,
-                                   iteration=state.iteration + 1, to_go=self.epoch_length - 1)
+        return state.after(1, problem.n, v=g, x_prev=x.copy(), x=x - self.step * g,
+                           to_go=self.epoch_length - 1)
 
     def advance(self, problem, state, rng, calls):
         step, spent = self.step, 0
@@ -402,8 +400,7 @@ class SARAH(VarianceReduced):
                     vec = problem.batch_grad(x, idx) - problem.batch_grad(x_prev, idx) + vec
                     x_prev, x = x, x - step * vec
             spent += 2 * k
-            state = dataclasses.replace(state, x=x, x_prev=x_prev, v=vec, iteration=it + k,
-                                        calls=state.calls + 2 * k, to_go=state.to_go - k)
+            state = state.after(k, 2 * k, x=x, x_prev=x_prev, v=vec, to_go=state.to_go - k)
         return state
 
 
@@ -485,9 +482,8 @@ class STORM(Method):
             a = min(1.0, c * eta * eta)
             x_prev, x = x, x - eta * d
             it += 1
-        return dataclasses.replace(state, x=x, x_prev=x_prev, d=d, a=a, eta=eta,
-                                   sum_sq_grad=sum_sq, stream=batches.stream(),
-                                   iteration=state.iteration + it, calls=state.calls + spent)
+        return state.after(it, spent, x=x, x_prev=x_prev, d=d, a=a, eta=eta, sum_sq_grad=sum_sq,
+                           stream=batches.stream())
 
 
 # ----------------------------------------------------------------------- SpiderBoost
@@ -564,9 +560,8 @@ class SpiderBoost(Method):
             x_prev, x = x, x_new
             t += 1
             it += 1
-        return dataclasses.replace(state, x=x, x_prev=x_prev, v=v, full_gradients=full,
-                                   stream=batches.stream(), iteration=t,
-                                   calls=state.calls + spent)
+        return state.after(it, spent, x=x, x_prev=x_prev, v=v, full_gradients=full,
+                           stream=batches.stream())
 
 
 __all__ = ["LSVRG", "SAG", "SAGA", "SARAH", "STORM", "SVRG", "SpiderBoost", "VarianceReduced"]
