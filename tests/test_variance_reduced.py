@@ -250,12 +250,12 @@ def test_importance_sampled_estimators_are_unbiased(cls, uneven_rows):
 
 
 def test_alias_table_encodes_the_probabilities_exactly():
-    from descentlab.methods.sampling import Importance
+    from descentlab.methods.sampling import SamplingLaw
 
     rng = np.random.default_rng(0)
     p = rng.random(60) ** 4
     p /= p.sum()
-    law = Importance(p, L_Q=1.0)
+    law = SamplingLaw(p.size, 1.0, p)
     prob, alias = law.table
     implied = prob / p.size
     np.add.at(implied, alias, (1 - prob) / p.size)

@@ -1,5 +1,5 @@
 """The table of Walker's alias method (Vose 1991), compiled: O(n) to build, then O(1) per
-draw (``descentlab.methods.sampling.Importance`` draws from it)."""
+draw (``descentlab.methods.sampling.SamplingLaw`` draws from it)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ epochs). The stream is a frozen record in the state; ``advance`` reads it throug
 **Expected smoothness** of a batch of b indices drawn uniformly with replacement:
 Lb = L_max / b + (1 - 1/b) L (``expected_smoothness``; the default step of SGD is 1/(2 Lb)).
 
-**Single indices** (SAG, SAGA, SVRG, loopless SVRG, SARAH). ``Uniform`` draws j uniformly;
-``Importance`` draws j with p_j = 1/(2n) + L_j / (2 sum_i L_i) (half uniform, half
+**Single indices** (SAG, SAGA, SVRG, loopless SVRG, SARAH). A ``SamplingLaw`` draws j
+uniformly, or by importance with p_j = 1/(2n) + L_j / (2 sum_i L_i) (half uniform, half
 proportional to the component smoothness L_j, Schmidt et al. 2015) through Walker's alias
 method (O(1) per draw; numpy's ``Generator.choice(p=...)`` does a binary search per draw
 instead, which costs more than a SAGA step on sparse data) and reweights the stochastic part
@@ -120,44 +120,38 @@ class Batches:
 
 # ----------------------------------------------------------------------- single indices
 @dataclasses.dataclass(frozen=True, eq=False)
-class Uniform:
-    """j uniform in {0..n-1}; unit weights; L_Q = L_max."""
+class SamplingLaw:
+    """The law of j: uniform (``probs`` None: unit weights, L_Q = L_max), or importance
+    sampling with probabilities ``probs`` (alias method, weights 1/(n p_j),
+    L_Q = max_j L_j / (n p_j))."""
 
     n: int
     L_Q: float
-    name = "uniform"
-
-    @property
-    def weights(self) -> np.ndarray:
-        return np.ones(self.n)
-
-    def draw(self, rng: np.random.Generator, k: int) -> np.ndarray:
-        return rng.integers(0, self.n, size=k, dtype=np.int64)
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Importance:
-    """j with probability p_j (alias method), weights 1/(n p_j), L_Q = max_j L_j / (n p_j)."""
-
-    probs: np.ndarray
-    L_Q: float
+    probs: np.ndarray | None = None
     weights: np.ndarray = dataclasses.field(init=False, repr=False)
-    table: tuple[np.ndarray, np.ndarray] = dataclasses.field(init=False, repr=False)
-    name = "importance"
+    table: tuple[np.ndarray, np.ndarray] | None = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "weights", 1.0 / (self.probs.shape[0] * self.probs))
-        object.__setattr__(self, "table", alias_table(self.probs))  # (prob, alias)
+        uniform = self.probs is None
+        object.__setattr__(self, "weights", np.ones(self.n) if uniform else
+                           1.0 / (self.n * self.probs))
+        object.__setattr__(self, "table", None if uniform else alias_table(self.probs))
+
+    @property
+    def name(self) -> str:
+        return "uniform" if self.probs is None else "importance"
 
     def draw(self, rng: np.random.Generator, k: int) -> np.ndarray:
+        """k independent draws."""
+        idx = rng.integers(0, self.n, size=k, dtype=np.int64)
+        if self.table is None:
+            return idx
         prob, alias = self.table
-        idx = rng.integers(0, prob.shape[0], size=k, dtype=np.int64)
         keep = rng.random(k) < prob[idx]
         return np.where(keep, idx, alias[idx])
 
 
-def sampling_law(method: str, problem: Problem, sampling: str = "uniform"
-                 ) -> Uniform | Importance:
+def sampling_law(method: str, problem: Problem, sampling: str = "uniform") -> SamplingLaw:
     """The law of j for ``sampling`` in SAMPLINGS on ``problem`` (see the module docstring)."""
     check_choice(f"{method}: sampling", sampling, SAMPLINGS)
     L_i = problem.component_smoothness()
@@ -166,11 +160,11 @@ def sampling_law(method: str, problem: Problem, sampling: str = "uniform"
                               "smoothness constants, known for linear models only")
     if L_i is None or sampling == "uniform" or \
             (sampling == "auto" and L_i.max() <= 2.0 * L_i.mean()):
-        return Uniform(problem.n, problem.L_max)
+        return SamplingLaw(problem.n, problem.L_max)
     n = problem.n
     probs = 0.5 / n + 0.5 * L_i / L_i.sum()
-    return Importance(probs, float(np.max(L_i / (n * probs))))
+    return SamplingLaw(n, float(np.max(L_i / (n * probs))), probs)
 
 
-__all__ = ["SAMPLINGS", "BatchStream", "Batches", "Importance", "Uniform", "check_batch_size",
-           "check_rng", "expected_smoothness", "sampling_law"]
+__all__ = ["SAMPLINGS", "BatchStream", "Batches", "SamplingLaw", "check_batch_size", "check_rng",
+           "expected_smoothness", "sampling_law"]

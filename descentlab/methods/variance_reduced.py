@@ -53,8 +53,7 @@ from .base import Method, State, check_unit_interval
 from .sampling import (
     SAMPLINGS,
     BatchStream,
-    Importance,
-    Uniform,
+    SamplingLaw,
     check_batch_size,
     check_rng,
     sampling_law,
@@ -66,7 +65,7 @@ class VRState(State):
     """The sampling law of j and, on the compiled path, ``last``: the iteration up to which
     each coordinate of x is current (the lazy updates bring it up to date when read)."""
 
-    law: Uniform | Importance
+    law: SamplingLaw
     last: np.ndarray | None = None
 
     def info(self):
@@ -86,7 +85,7 @@ class VarianceReduced(Method):
         if hasattr(self, "sampling"):
             check_choice(f"{self.name}: sampling", self.sampling, SAMPLINGS)
 
-    def law(self, problem) -> Uniform | Importance:
+    def law(self, problem) -> SamplingLaw:
         """The law of the sample index j on ``problem``."""
         return sampling_law(self.name, problem, getattr(self, "sampling", "uniform"))
 
@@ -128,8 +127,7 @@ def _memory_state(method: VarianceReduced, problem, x0) -> MemoryState:
     view = problem.linear_view()
     if view is not None:
         memory, mean = np.empty(problem.n), np.empty(problem.dim)
-        kernels.full_pass(view.indptr, view.indices, view.data, view.y, view.loss_code, x0,
-                          memory, mean)
+        kernels.full_pass(*view.rows, x0, memory, mean)
         last = np.zeros(problem.dim, dtype=np.int64)
     else:
         memory = np.stack([problem.batch_grad(x0, np.array([i])) for i in range(problem.n)])
@@ -158,13 +156,11 @@ class SAGA(VarianceReduced):
         if last is not None:
             v = problem.linear_view()
             if self.lazy and v.lam1 == 0.0:
-                kernels.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.loss_code, x,
-                                         alpha, gbar, v.shift, last, samples, weights, it, step,
-                                         v.lam2, False, v.free, v.lam2f)
+                kernels.saga_loop_smooth(*v.rows, x, alpha, gbar, v.shift, last, samples, weights,
+                                         it, step, v.lam2, False, v.free, v.lam2f)
             else:
-                kernels.saga_loop(v.indptr, v.indices, v.data, v.y, v.loss_code, x, alpha, gbar,
-                                  v.shift, last, samples, weights, it, step, v.lam1, v.lam2,
-                                  not self.lazy, v.free, v.lam2f)
+                kernels.saga_loop(*v.rows, x, alpha, gbar, v.shift, last, samples, weights, it,
+                                  step, v.lam1, v.lam2, not self.lazy, v.free, v.lam2f)
                 kernels.catch_up(x, last, it + k, gbar, v.shift, step, v.lam1, v.lam2, v.free,
                                  v.lam2f)
         else:
@@ -197,14 +193,12 @@ class SAG(VarianceReduced):
         if last is not None:
             v = problem.linear_view()
             if self.lazy:
-                kernels.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.loss_code, x,
-                                         alpha, gbar, v.shift, last, samples,
+                kernels.saga_loop_smooth(*v.rows, x, alpha, gbar, v.shift, last, samples,
                                          state.law.weights, it, step, v.lam2, True, v.free,
                                          v.lam2f)
             else:
-                kernels.sag_loop(v.indptr, v.indices, v.data, v.y, v.loss_code, x, alpha, gbar,
-                                 v.shift, last, samples, it, step, v.lam2, True, v.free,
-                                 v.lam2f)
+                kernels.sag_loop(*v.rows, x, alpha, gbar, v.shift, last, samples, it, step,
+                                 v.lam2, True, v.free, v.lam2f)
                 kernels.catch_up(x, last, it + k, gbar, v.shift, step, 0.0, v.lam2, v.free,
                                  v.lam2f)
         else:
@@ -265,8 +259,7 @@ class SVRG(VarianceReduced):
         """w = x: its scalars (or the point itself) and grad g(w), n calls."""
         if state.last is not None:
             v = problem.linear_view()
-            kernels.full_pass(v.indptr, v.indices, v.data, v.y, v.loss_code, state.x,
-                              state.snapshot, state.mu)
+            kernels.full_pass(*v.rows, state.x, state.snapshot, state.mu)
             snapshot, mu = state.snapshot, state.mu
         else:
             snapshot, mu = state.x.copy(), problem.grad(state.x)
@@ -282,13 +275,11 @@ class SVRG(VarianceReduced):
             if last is not None:
                 v = problem.linear_view()
                 if self.lazy and v.lam1 == 0.0:
-                    kernels.svrg_loop_smooth(v.indptr, v.indices, v.data, v.y, v.loss_code, x,
-                                             snap, mu, v.shift, last, samples, weights, it,
-                                             step, v.lam2, v.free, v.lam2f)
+                    kernels.svrg_loop_smooth(*v.rows, x, snap, mu, v.shift, last, samples,
+                                             weights, it, step, v.lam2, v.free, v.lam2f)
                 else:
-                    kernels.svrg_loop(v.indptr, v.indices, v.data, v.y, v.loss_code, x, snap,
-                                      mu, v.shift, last, samples, weights, it, step, v.lam1,
-                                      v.lam2, not self.lazy, v.free, v.lam2f)
+                    kernels.svrg_loop(*v.rows, x, snap, mu, v.shift, last, samples, weights, it,
+                                      step, v.lam1, v.lam2, not self.lazy, v.free, v.lam2f)
                     kernels.catch_up(x, last, it + k, mu, v.shift, step, v.lam1, v.lam2,
                                      v.free, v.lam2f)
                 cost = k
@@ -366,8 +357,7 @@ class SARAH(VarianceReduced):
         if state.last is not None:
             view = problem.linear_view()
             scalars, g = np.empty(problem.n), np.empty(problem.dim)
-            kernels.full_pass(view.indptr, view.indices, view.data, view.y, view.loss_code, x,
-                              scalars, g)
+            kernels.full_pass(*view.rows, x, scalars, g)
             g += view.lam2 * x + view.shift
             if view.free >= 0:
                 g[view.free] += (view.lam2f - view.lam2) * x[view.free]
@@ -389,9 +379,8 @@ class SARAH(VarianceReduced):
             x, x_prev, vec = state.x, state.x_prev, state.v
             if state.last is not None:
                 v = problem.linear_view()
-                kernels.sarah_loop(v.indptr, v.indices, v.data, v.y, v.loss_code, x, vec,
-                                   v.shift, state.last, samples, it, step, v.lam2, not self.lazy,
-                                   v.free, v.lam2f)
+                kernels.sarah_loop(*v.rows, x, vec, v.shift, state.last, samples, it, step,
+                                   v.lam2, not self.lazy, v.free, v.lam2f)
                 kernels.sarah_catch_up(x, vec, state.last, it + k, step, v.lam2, v.free,
                                        v.lam2f)
             else:

@@ -71,6 +71,11 @@ class LinearView:
     free: int = -1
     lam2f: float = 0.0
 
+    @property
+    def rows(self) -> tuple:
+        """(indptr, indices, data, y, loss_code): the rows a_i, targets y_i and loss phi."""
+        return self.indptr, self.indices, self.data, self.y, self.loss_code
+
     def with_proximal_term(self, kappa: float, center: np.ndarray) -> LinearView:
         """The view of F + kappa ||x - center||^2 / 2 (Catalyst's subproblem)."""
         return dataclasses.replace(self, lam2=self.lam2 + kappa, lam2f=kappa,
