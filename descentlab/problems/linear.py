@@ -86,8 +86,9 @@ class LinearModel(Problem):
     """Regularized empirical risk of a linear predictor; subclasses define the loss."""
 
     loss_name: ClassVar[str]
-    #: the loss of the compiled kernels (``descentlab._compiled.losses.LossCode``)
-    loss_code: ClassVar[LossCode]
+    #: the loss of the compiled kernels, a ``descentlab._compiled.losses.LossCode`` value
+    #: (a plain int: numba dispatches on it without the slow path of an enum member)
+    loss_code: ClassVar[int]
     curvature_max: ClassVar[float]
     curvature_min: ClassVar[float]
 
@@ -204,7 +205,7 @@ class LinearModel(Problem):
         if view is None:
             r = self.regularizer
             view = self._linear_view = LinearView(
-                *self.csr_arrays(), self.y, int(self.loss_code), self.n, self.dim, r.lam1,
+                *self.csr_arrays(), self.y, self.loss_code, self.n, self.dim, r.lam1,
                 r.lam2, np.zeros(self.dim), self.dim - 1 if self.fit_intercept else -1)
         return view
 
@@ -458,7 +459,7 @@ class LeastSquares(LinearModel):
     """F(theta) = (1/(2n)) ||X theta - y||^2 + lam Omega(theta)."""
 
     loss_name = "least-squares"
-    loss_code = LossCode.SQUARE
+    loss_code = int(LossCode.SQUARE)
     curvature_max = 1.0
     curvature_min = 1.0
 
@@ -509,7 +510,7 @@ class Logistic(LinearModel):
     """F(theta) = (1/n) sum_i log(1 + exp(-y_i x_i . theta)) + lam Omega(theta), y in {-1,+1}."""
 
     loss_name = "logistic"
-    loss_code = LossCode.LOGISTIC
+    loss_code = int(LossCode.LOGISTIC)
     curvature_max = 0.25
     curvature_min = 0.0
 
