@@ -98,14 +98,12 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         seed: int | np.random.Generator = 0, f_star: float | None = None,
         reference: bool = True, metrics: Callable[[Problem, np.ndarray], dict] | None = None,
         budget_epochs=None, budget_calls=None, tol=None, time_limit=None) -> Trace:
-    """Run ``method`` on ``problem`` until ``stop`` and return its Trace (final point in
-    ``trace.x``).
+    """Run ``method`` on ``problem`` until ``stop`` (or the shorthand ``budget_epochs``,
+    ``budget_calls``, ``tol``, ``time_limit``; default 100 epochs) from ``x0`` (default
+    ``problem.default_x0()``) and return its Trace (final point in ``trace.x``).
 
     Parameters
     ----------
-    stop : a ``Stop``; or the shorthand ``budget_epochs``, ``budget_calls``, ``tol``,
-        ``time_limit`` (the same rules). Default: 100 epochs.
-    x0 : starting point (default ``problem.default_x0()``).
     record : "geometric" (default) or "linear": ``n_records`` points up to the budget
         (a point already passed is skipped); "epochs": every epoch after ``init``; or the
         oracle-call counts after ``init`` at which to record. With "epochs" and explicit

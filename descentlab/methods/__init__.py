@@ -1,11 +1,7 @@
-"""How it is minimized: optimization methods as frozen dataclasses of hyperparameters.
-
-One module per family: ``gradient`` (GD, ISTA), ``accelerated`` (heavy ball, Nesterov,
-FISTA, Katyusha, Catalyst), ``sgd``, ``adaptive`` (Adam, AdaGrad, RMSProp),
-``variance_reduced`` (SAG, SAGA, SVRG, loopless SVRG, SARAH, STORM, SpiderBoost),
-``langevin``; ``sampling`` draws the indices, ``base`` defines the interface. A new method
-is a class in its family's module plus one entry in ``METHODS``.
-"""
+"""How it is minimized: methods as frozen dataclasses of hyperparameters (``base``), one
+module per family (``gradient``, ``accelerated``, ``sgd``, ``adaptive``, ``variance_reduced``,
+``langevin``), index draws in ``sampling``. A new method is a class in its family's module
+plus one entry in ``METHODS``."""
 
 from __future__ import annotations
 

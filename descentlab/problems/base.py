@@ -97,14 +97,11 @@ class Problem(ABC):
         return (x - self.prox(x - t * g, t)) / t
 
     def component_smoothness(self) -> np.ndarray | None:
-        """L_i, the smoothness of every component f_i, when known (linear models), else None.
-
-        Importance sampling draws f_i with probability growing with L_i."""
+        """L_i of every f_i when known (linear models: importance sampling uses them)."""
         return None
 
     def linear_view(self):
-        """A ``LinearView`` of the problem's arrays when it is a linear model (the compiled
-        loops of the variance-reduced methods run on it), else None."""
+        """The arrays of a linear model (``LinearView``) for the compiled loops, else None."""
         return None
 
     def default_x0(self) -> np.ndarray:
