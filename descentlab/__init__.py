@@ -10,10 +10,11 @@ from .errors import (
 )
 from .methods import get_method
 from .provenance import package_version
-from .run import run
+from .run import Stop, run
 from .trace import Trace
 
 __version__ = package_version()
 
 __all__ = ["DatasetNotFoundError", "DescentlabError", "DescentlabWarning", "DivergenceError",
-           "NoProgressWarning", "SolutionError", "Trace", "__version__", "get_method", "run"]
+           "NoProgressWarning", "SolutionError", "Stop", "Trace", "__version__", "get_method",
+           "run"]

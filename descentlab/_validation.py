@@ -67,6 +67,20 @@ def check_choice(name: str, value, choices):
     return value
 
 
+def check_indices(idx, n: int, *, check_range: bool = True) -> np.ndarray:
+    """A non-empty 1-D integer array of sample indices in [0, n) (the argument ``idx``)."""
+    idx = np.asarray(idx)
+    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample indices, "
+                              f"got {idx.dtype} array of shape {idx.shape}")
+    if check_range:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            raise DescentlabError(f"idx: expected indices in [0, {n}), got values in "
+                                  f"[{lo}, {hi}]")
+    return idx
+
+
 #: memory limits of a container (cgroup v2, v1): "max" or a huge number when unlimited
 _CGROUP_MEMORY_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 

@@ -15,8 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ._validation import check_int, check_positive
+from .data import KNOWN_DATASETS
 from .errors import DescentlabError, DivergenceError, NoProgressWarning
 from .executors import BACKENDS
+from .methods import ALIASES, METHODS, proximal_methods
+from .problems import LeastSquares, Logistic
+from .problems.regularizers import REGULARIZERS
 from .run import MAX_BUDGET_CALLS
 
 console = Console()
@@ -337,10 +341,12 @@ def _step_option(method, trace) -> str:
 
 
 @main.command()
-@click.option("--problem", "problem_name", type=click.Choice(["logistic", "least-squares"]),
+@click.option("--problem", "problem_name",
+              type=click.Choice([Logistic.loss_name, LeastSquares.loss_name]),
               required=True)
-@click.option("--data", required=True, help="Dataset name (a9a, w8a, ...) or LIBSVM file path.")
-@click.option("--reg", type=click.Choice(["none", "l2", "l1", "elasticnet"]), default="l2",
+@click.option("--data", required=True,
+              help=f"Dataset name ({', '.join(KNOWN_DATASETS)}) or LIBSVM file path.")
+@click.option("--reg", type=click.Choice([r or "none" for r in REGULARIZERS]), default="l2",
               show_default=True)
 @click.option("--lam", type=float, default=None,
               help="Regularization weight >= 0 [default: 1/n; 0 with --reg none].")
@@ -349,8 +355,8 @@ def _step_option(method, trace) -> str:
 @click.option("--positive-class", type=float, default=None,
               help="One vs rest: this label is +1, all others -1 (multiclass data).")
 @click.option("--method", "method_name", required=True,
-              help="gd, heavy-ball, nesterov, ista, fista, saga, svrg, sgd, adam, ... (an "
-                   "unknown name lists them all).")
+              help=f"{', '.join(METHODS)} (aliases {', '.join(ALIASES)}); for reg l1 or "
+                   f"elasticnet: {', '.join(proximal_methods())}.")
 @click.option("--step", type=float, default=None,
               help="Step size > 0 [default: the theory's].")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -375,7 +381,6 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     or made no progress (F ended above F(x0), or never went below it; the table, --out and
     --plot are still written).
     """
-    import numpy as np
 
     from .data import load_libsvm
     from .methods import get_method
@@ -397,7 +402,7 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     reg = None if reg == "none" else reg
     # is there a prox to apply? (lam's value does not matter: the default 1/n is > 0)
     regularizer = Regularizer(reg, 1.0 if lam is None and reg else lam or 0.0, l1_ratio)
-    method._check_problem(regularizer)  # reads only .nonsmooth
+    method.check_problem(regularizer)  # reads only .nonsmooth
     _check_output_file("--out", out, ["parquet"])
     _check_output_file("--plot", plot, _figure_suffixes())
 
@@ -415,7 +420,7 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
         raise DescentlabError(f"--epochs: expected at most {most:.3g} epochs (2^53 oracle calls "
                               f"of n = {problem.n}), got {epochs:g}")
     # the method's own checks against the problem (e.g. Katyusha's mu > 0) before the optimum
-    method.init(problem, problem.default_x0(), np.random.default_rng(seed))
+    method.resolve(problem)
     with console.status("computing the reference optimum (scipy)"):
         x_star, f_star = problem.solution()
     t_ref = time.perf_counter() - t0

@@ -1,10 +1,21 @@
-"""The one loop: advance a method on a problem under a budget and record a Trace.
+"""The one loop: advance a method on a problem until a stopping rule fires, and record a Trace.
 
-``run`` calls ``method.advance`` between recording points (a geometric or linear
-schedule in oracle calls), evaluates the metrics outside the timed section (the timed
-section is ``init`` plus every ``advance``), and stops on
-budget, tolerance (relative suboptimality (F - F*) / max(|F*|, 1e-12)), time limit or
-divergence (F not finite, or F > F(x0) + 1e6 max(|F(x0)|, 1): a ``DivergenceError``).
+``run(problem, method, stop)`` resolves the method's defaults on the problem, calls
+``method.advance`` between recording points (``record``: geometric or linear in oracle calls
+up to the budget, every epoch, or explicit marks counted from the end of ``init``), measures
+outside the timed section (the timed section is ``init`` plus every ``advance``), and stops
+at the first rule of ``Stop`` that holds:
+
+* budget: ``epochs`` (n oracle calls each) or ``calls``, the smaller wins;
+* ``tol``: relative suboptimality (F - F*) / max(|F*|, 1e-12) <= tol (needs F*);
+* ``grad_tol``: ||G(x)||_inf <= grad_tol max(1, ||G(x0)||_inf), G the gradient mapping
+  (scikit-learn's lbfgs ``tol`` on the averaged objectives; needs no F*);
+* ``time_limit``: seconds of wall time;
+
+or on divergence (F not finite, or F > F(x0) + 1e6 max(|F(x0)|, 1)), which raises
+``DivergenceError`` naming the step size to lower. The rows hold the Trace columns, plus
+``grad_inf`` (||G(x)||_inf) when the run uses ``grad_tol`` or has no reference optimum, plus
+the caller's ``metrics(problem, x)``.
 
 **No progress.** A run that stops otherwise but failed to lower F is flagged
 (:func:`progress_flag`, ``Trace.meta["no_progress"]``) and ``run`` warns a
@@ -26,11 +37,12 @@ F(x0), i.e. never for the noise or bumps of a run that converges.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,57 +67,89 @@ def relative_subopt(value: float, f_star: float) -> float:
     return (value - f_star) / max(abs(f_star), 1e-12)
 
 
-def _schedule(kind: str, n_records: int, budget: int, first: int) -> np.ndarray:
-    n_records = min(n_records, budget)  # at most one record per oracle call
-    if kind == "geometric":
-        points = np.geomspace(first, budget, n_records)
-    else:
-        points = np.linspace(budget / n_records, budget, n_records)
-    return np.unique(np.maximum(np.round(points).astype(np.int64), 1))
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Stop:
+    """When a run ends: the first of these rules that holds (see the module docstring).
 
+    Without a budget, a run gets 100 epochs (10^4 with ``tol``, ``grad_tol`` or
+    ``time_limit``), except one recording at explicit marks, which ends at its last mark.
+    """
 
-def _budget(problem: Problem, budget_epochs, budget_calls, tol, time_limit) -> int:
-    budgets = []
-    if budget_calls is not None:
-        calls = check_int("budget_calls", budget_calls, minimum=1)
-        if calls > MAX_BUDGET_CALLS:
+    epochs: float | None = None
+    calls: int | None = None
+    tol: float | None = None
+    grad_tol: float | None = None
+    time_limit: float | None = None
+
+    def __post_init__(self):
+        values = {"epochs": check_positive("budget_epochs", self.epochs, allow_none=True),
+                  "calls": check_int("budget_calls", self.calls, minimum=1, allow_none=True),
+                  "tol": check_positive("tol", self.tol, allow_none=True),
+                  "grad_tol": check_positive("grad_tol", self.grad_tol, allow_none=True,
+                                             strict=False),
+                  "time_limit": check_positive("time_limit", self.time_limit, allow_none=True)}
+        if values["calls"] is not None and values["calls"] > MAX_BUDGET_CALLS:
             raise DescentlabError(f"budget_calls: expected at most 2^53 = {MAX_BUDGET_CALLS} "
-                                  f"oracle calls, got {calls}")
-        budgets.append(calls)
-    if budget_epochs is not None:
-        epochs = check_positive("budget_epochs", budget_epochs)
-        if epochs * problem.n > MAX_BUDGET_CALLS:
-            most = MAX_BUDGET_CALLS / problem.n
-            raise DescentlabError(f"budget_epochs: expected at most {most:.3g} epochs (2^53 "
-                                  f"oracle calls of n = {problem.n}), got {epochs:g}")
-        budgets.append(max(1, math.ceil(epochs * problem.n)))
-    if not budgets:
-        epochs = 100 * DEFAULT_EPOCHS if (tol is not None or time_limit is not None) \
-            else DEFAULT_EPOCHS
-        budgets.append(epochs * problem.n)
-    return min(budgets)
+                                  f"oracle calls, got {values['calls']}")
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    def budget(self, n: int, *, default: bool = True) -> int | None:
+        """The budget in oracle calls (when none is given: the default, or None)."""
+        budgets = [] if self.calls is None else [self.calls]
+        if self.epochs is not None:
+            if self.epochs * n > MAX_BUDGET_CALLS:
+                raise DescentlabError(f"budget_epochs: expected at most "
+                                      f"{MAX_BUDGET_CALLS / n:.3g} epochs (2^53 oracle calls "
+                                      f"of n = {n}), got {self.epochs:g}")
+            budgets.append(max(1, math.ceil(self.epochs * n)))
+        if budgets or not default:
+            return min(budgets, default=None)
+        unbounded = any(v is not None for v in (self.tol, self.grad_tol, self.time_limit))
+        return (100 * DEFAULT_EPOCHS if unbounded else DEFAULT_EPOCHS) * n
 
 
-def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
-        budget_calls=None, tol=None, time_limit=None, record: str = "geometric",
-        n_records: int = 100, seed: int = 0, f_star: float | None = None) -> Trace:
-    """Run ``method`` on ``problem`` and return its Trace.
+def _targets(record, n_records: int, n: int, budget: int | None, start: int) -> np.ndarray:
+    """The oracle-call counts at which to record, after ``init`` spent ``start``."""
+    if isinstance(record, str) and record != "epochs":
+        n_records = min(n_records, budget)  # at most one record per oracle call
+        if record == "geometric":
+            points = np.geomspace(min(n, budget), budget, n_records)
+        else:
+            points = np.linspace(budget / n_records, budget, n_records)
+        return np.unique(np.maximum(np.round(points).astype(np.int64), 1))
+    marks = n * np.arange(1, -(-(budget - start) // n) + 1) if isinstance(record, str) else \
+        np.asarray(record, dtype=np.int64)
+    marks = start + marks
+    return marks if budget is None else marks[marks <= budget]
+
+
+def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=None,
+        record: str | Sequence[int] = "geometric", n_records: int = 100,
+        seed: int | np.random.Generator = 0, f_star: float | None = None,
+        reference: bool = True, metrics: Callable[[Problem, np.ndarray], dict] | None = None,
+        budget_epochs=None, budget_calls=None, tol=None, time_limit=None) -> Trace:
+    """Run ``method`` on ``problem`` until ``stop`` (or the shorthand ``budget_epochs``,
+    ``budget_calls``, ``tol``, ``time_limit``; default 100 epochs) from ``x0`` (default
+    ``problem.default_x0()``) and return its Trace (final point in ``trace.x``).
+
+    Raises ``DivergenceError`` when F becomes non-finite or exceeds
+    F(x0) + 1e6 max(|F(x0)|, 1); warns ``NoProgressWarning`` (and sets
+    ``meta["no_progress"]``) when the run ends above F(x0) or never goes below it (see the
+    module docstring).
 
     Parameters
     ----------
-    x0 : starting point (default ``problem.default_x0()``).
-    budget_epochs, budget_calls : stop after this many epochs (n oracle calls each) or
-        oracle calls; the smaller wins. Default: 100 epochs (10^4 with ``tol``/``time_limit``).
-    tol : stop once the relative suboptimality is at most ``tol`` (needs F*).
-    time_limit : stop after this many seconds of wall time.
-    record : "geometric" (default) or "linear" spacing of the ``n_records`` recording points.
-    seed : seed of the numpy Generator handed to the method.
+    record : "geometric" (default) or "linear": ``n_records`` points up to the budget
+        (a point already passed is skipped); "epochs": every epoch after ``init``; or the
+        oracle-call counts after ``init`` at which to record. With "epochs" and explicit
+        marks there is one row per mark, even when an advance went past several.
+    seed : seed of the numpy Generator handed to the method (or the Generator itself).
     f_star : optimal value to measure against (default: ``problem.solution()`` when the
-        problem has one).
-
-    Raises ``DivergenceError`` when F becomes non-finite or exceeds F(x0) + 1e6 max(|F(x0)|, 1);
-    warns ``NoProgressWarning`` (and sets ``meta["no_progress"]``) when the run ends above
-    F(x0) or never goes below it (see the module docstring).
+        problem has one and ``reference`` is true).
+    reference : False runs without a reference optimum (no ``solution()``; subopt is NaN
+        unless ``f_star`` is given).
+    metrics : ``metrics(problem, x) -> dict`` of extra columns, evaluated at every record.
     """
     if not isinstance(problem, Problem):
         raise DescentlabError(f"problem: expected a descentlab Problem, got "
@@ -119,92 +163,123 @@ def run(problem: Problem, method: Method | str, *, x0=None, budget_epochs=None,
     if not isinstance(method, Method):
         raise DescentlabError(f"method: expected a descentlab Method or a method name, got "
                               f"{type(method).__name__}")
-    tol = check_positive("tol", tol, allow_none=True)
-    time_limit = check_positive("time_limit", time_limit, allow_none=True)
-    check_choice("record", record, ("geometric", "linear"))
+    shorthand = {"epochs": budget_epochs, "calls": budget_calls, "tol": tol,
+                 "time_limit": time_limit}
+    if stop is None:
+        stop = Stop(**shorthand)
+    elif any(v is not None for v in shorthand.values()):
+        raise DescentlabError("stop: give a Stop or the keywords budget_epochs, budget_calls, "
+                              "tol, time_limit, not both")
+    explicit = not isinstance(record, str) or record == "epochs"
+    if isinstance(record, str):
+        check_choice("record", record, ("geometric", "linear", "epochs"))
+    elif not len(record):
+        raise DescentlabError("record: expected oracle-call marks, got none")
     n_records = check_int("n_records", n_records, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
-    budget = _budget(problem, budget_epochs, budget_calls, tol, time_limit)
+    if isinstance(seed, np.random.Generator):
+        rng, seed = seed, None
+    else:
+        seed = check_int("seed", seed, minimum=0)
+        rng = np.random.default_rng(seed)
+    n = problem.n
+    budget = stop.budget(n, default=isinstance(record, str))
     f_star = _check_f_star(f_star)
-    # the starting point and the method's set-up (its checks against the problem, e.g.
-    # Katyusha's mu > 0) come before the (possibly costly) reference solution
-    method._check_problem(problem)
+    # the method's checks against the problem (e.g. Katyusha's mu > 0) and the starting point
+    # come before the (possibly costly) reference solution
+    method = method.resolve(problem)
     x0 = problem.default_x0() if x0 is None else problem.check_point(x0)
-    rng = np.random.default_rng(seed)
-    t_init = time.perf_counter()
-    state = method.init(problem, x0.copy(), rng)
-    t_init = time.perf_counter() - t_init
 
     x_star = None
-    if f_star is None:
+    if f_star is None and reference:
         try:
             x_star, f_star = problem.solution()
         except NotImplementedError:
-            if tol is not None:
-                raise DescentlabError(
-                    f"tol: {type(problem).__name__} has no reference optimum; pass f_star= "
-                    "or use a budget") from None
+            pass
+    if stop.tol is not None and f_star is None:
+        raise DescentlabError(f"tol: {type(problem).__name__} has no reference optimum; pass "
+                              "f_star= or use a budget")
+    x0 = problem.default_x0() if x0 is None else problem.check_point(x0)
+    grad_inf = stop.grad_tol is not None or not reference
 
-    def measure(elapsed: float) -> dict:
+    def measure(state, elapsed: float) -> dict:
         x = state.x
         value = float(problem.value(x))
+        gm = problem.gradient_mapping(x) if np.isfinite(value) else None
         row = {"iteration": state.iteration, "oracle_calls": state.calls,
-               "epochs": state.calls / problem.n, "time_s": elapsed, "value": value,
-               "subopt": math.nan, "rel_subopt": math.nan, "grad_norm": math.nan,
+               "epochs": state.calls / n, "time_s": elapsed, "value": value,
+               "subopt": math.nan, "rel_subopt": math.nan,
+               "grad_norm": math.nan if gm is None else float(np.linalg.norm(gm)),
                "dist_to_init": float(np.linalg.norm(x - x0)), "dist_to_opt": math.nan}
-        if np.isfinite(value):
-            row["grad_norm"] = float(np.linalg.norm(problem.gradient_mapping(x)))
         if f_star is not None:
             row["subopt"] = value - f_star
             row["rel_subopt"] = relative_subopt(value, f_star)
         if x_star is not None:
             row["dist_to_opt"] = float(np.linalg.norm(x - x_star))
+        if grad_inf:
+            row["grad_inf"] = math.nan if gm is None else float(np.max(np.abs(gm)))
+        if metrics is not None:
+            row.update(metrics(problem, x))
         return row
 
-    rows = [measure(t_init)]  # the method's set-up (e.g. SAGA's first pass) is timed too
+    t0 = time.perf_counter()
+    state = method.init(problem, x0.copy(), rng)
+    elapsed = time.perf_counter() - t0
+    rows = [measure(state, elapsed)]  # the method's set-up (e.g. SAGA's first pass) is timed
     f0 = rows[0]["value"]
     if not np.isfinite(f0):
         raise DescentlabError(f"x0: the objective is not finite at the starting point ({f0})")
     limit = f0 + DIVERGENCE_FACTOR * max(abs(f0), 1.0)
-    elapsed, wall0, stop = t_init, time.perf_counter(), "budget"
-    first = min(problem.n, budget)
+    grad_limit = None if stop.grad_tol is None else \
+        stop.grad_tol * max(1.0, rows[0]["grad_inf"])
+    wall0 = time.perf_counter()
 
-    def make_trace(no_progress: str | None = None) -> Trace:
-        meta = {"problem": problem.describe(), "method": {"name": method.name,
-                **_plain(state.params)}, "seed": seed, "f_star": f_star, "budget_calls": budget,
-                "tol": tol, "time_limit": time_limit, "stop_reason": stop,
-                "no_progress": no_progress, "environment": environment()}
-        return Trace(pd.DataFrame(rows, columns=list(rows[0])), meta)
+    def reached(row: dict) -> str | None:
+        """The accuracy rule or time limit that holds at this record, if any."""
+        if stop.tol is not None and row["rel_subopt"] <= stop.tol:
+            return "tol"
+        if grad_limit is not None and row["grad_inf"] <= grad_limit:
+            return "tol"
+        if stop.time_limit is not None and time.perf_counter() - wall0 >= stop.time_limit:
+            return "time_limit"
+        return None
 
-    for target in _schedule(record, n_records, budget, first):
-        if state.calls >= target:
+    def make_trace(reason: str, no_progress: str | None = None) -> Trace:
+        meta = {"problem": problem.describe(),
+                "method": {"name": method.name, **_scalars(method.hyperparameters()),
+                           **_scalars(state.info())},
+                "seed": seed, "f_star": f_star, "budget_calls": budget, "tol": stop.tol,
+                "grad_tol": stop.grad_tol, "time_limit": stop.time_limit,
+                "stop_reason": reason, "no_progress": no_progress,
+                "environment": environment()}
+        return Trace(pd.DataFrame(rows, columns=list(rows[0])), meta, x=state.x)
+
+    reason = reached(rows[0])
+    for target in () if reason else _targets(record, n_records, n, budget, state.calls):
+        if state.calls < target:
+            t0 = time.perf_counter()
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                state = method.advance(problem, state, rng, int(target - state.calls))
+            elapsed += time.perf_counter() - t0
+        elif not explicit:
             continue
-        t0 = time.perf_counter()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            state = method.advance(state, int(target - state.calls))
-        elapsed += time.perf_counter() - t0
-        rows.append(measure(elapsed))
+        rows.append(measure(state, elapsed))
         value = rows[-1]["value"]
         if not np.isfinite(value) or value > limit:
-            stop = "diverged"
             raise DivergenceError(
                 f"{method.name} diverged at iteration {state.iteration}: F = {value:.3g} from "
-                f"F(x0) = {f0:.3g}; lower the step size {step_size_named(method, state)}",
-                trace=make_trace())
-        if tol is not None and rows[-1]["rel_subopt"] <= tol:
-            stop = "tol"
+                f"F(x0) = {f0:.3g}; lower the step size {step_size_named(method)}",
+                trace=make_trace("diverged"))
+        reason = reached(rows[-1])
+        if reason:
             break
-        if time_limit is not None and time.perf_counter() - wall0 >= time_limit:
-            stop = "time_limit"
-            break
+    reason = reason or "budget"
     values = [row["value"] for row in rows]
     flag = progress_flag(values, f_star=f_star, stationary_start=rows[0]["grad_norm"] == 0.0,
-                         stop=stop, samples=method.samples)
+                         stop=reason, samples=method.samples)
     if flag is not None:
-        warnings.warn(no_progress_message(flag, values, method.name,
-                                          step_size_named(method, state)),
+        warnings.warn(no_progress_message(flag, values, method.name, step_size_named(method)),
                       NoProgressWarning, stacklevel=2)
-    return make_trace(flag)
+    return make_trace(reason, flag)
 
 
 def progress_flag(values: Sequence[float], *, f_star: float | None = None,
@@ -247,7 +322,7 @@ def no_progress_message(flag: str, values: Sequence[float], method_name: str,
 
 
 def _check_f_star(f_star) -> float | None:
-    """None, or ``f_star`` as a finite float."""
+    """None, or a finite number (the optimal value to measure against)."""
     if f_star is None:
         return None
     if isinstance(f_star, bool) or not isinstance(f_star, numbers.Real) \
@@ -256,14 +331,19 @@ def _check_f_star(f_star) -> float | None:
     return float(f_star)
 
 
-def step_size_named(method: Method, state) -> str:
-    """'name' (it was value) of the method's step-size hyperparameter, for error messages."""
-    step = state.params.get(method.step_param)
+def step_size_named(method: Method) -> str:
+    """'name' (it was value) of a resolved method's step-size hyperparameter."""
+    step = getattr(method, method.step_param, None)
     return f"'{method.step_param}'" + (f" (it was {step:.3g})" if isinstance(step, float)
                                        else "")
 
 
-def _plain(params: dict) -> dict:
-    """The JSON-able scalars of a state's params (arrays such as x_prev are dropped)."""
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()
-            if v is None or isinstance(v, (bool, int, float, str, np.generic))}
+def _scalars(values: dict) -> dict:
+    """The JSON-able scalars of ``values`` (a method by its str, arrays dropped)."""
+    values = {k: str(v) if isinstance(v, Method) else v.item() if isinstance(v, np.generic)
+              else v for k, v in values.items()}
+    return {k: v for k, v in values.items() if v is None or isinstance(v, (bool, int, float, str))}
+
+
+__all__ = ["DEFAULT_EPOCHS", "DIVERGENCE_FACTOR", "MAX_BUDGET_CALLS", "Stop",
+           "no_progress_message", "progress_flag", "relative_subopt", "run", "step_size_named"]

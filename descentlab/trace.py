@@ -38,6 +38,8 @@ class Trace:
 
     df: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the final point of the run (not written to Parquet)
+    x: np.ndarray | None = field(default=None, repr=False)
 
     def final(self, column: str = "value"):
         """The last recorded value of ``column``."""

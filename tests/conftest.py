@@ -50,6 +50,20 @@ def fd_jacobian():
     return _jacobian_differences
 
 
+class Stepper:
+    """A method resolved on a problem and advanced by hand, as ``descentlab.run`` does:
+    ``Stepper(method, problem, x0, rng).advance(calls)`` returns the new state."""
+
+    def __init__(self, method, problem, x0, rng):
+        self.problem, self.rng = problem, rng
+        self.method = method.resolve(problem)
+        self.state = self.method.init(problem, x0, rng)
+
+    def advance(self, calls):
+        self.state = self.method.advance(self.problem, self.state, self.rng, calls)
+        return self.state
+
+
 def make_design(n: int, d: int, *, sparse: bool, seed: int) -> np.ndarray | sp.csr_matrix:
     """A random n x d design: dense Gaussian, or CSR with about 40% non-zeros."""
     rng = np.random.default_rng(seed)

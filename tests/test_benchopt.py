@@ -1,9 +1,9 @@
 """The benchopt benchmark folder (benchmarks/benchopt_logreg) run by benchopt itself.
 
 ``benchopt run`` (in the current environment, no conda) on a tiny simulated dataset with
-the four descentlab solvers; each one's last objective value must match the optimum that
-scikit-learn's L-BFGS reaches (computed here, independently of descentlab and of the
-folder's objective), with and without the unpenalized intercept. benchopt is a dev extra
+the descentlab solver and its four methods; each one's last objective value must match the
+optimum that scikit-learn's L-BFGS reaches (computed here, independently of descentlab and
+of the folder's objective), with and without the unpenalized intercept. benchopt is a dev extra
 (pyproject.toml), so ``make test`` runs this file.
 """
 
@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from descentlab.problems import Logistic  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "benchopt_logreg"
-SOLVERS = ["descentlab-gd", "descentlab-saga", "descentlab-svrg", "descentlab-katyusha"]
+SOLVERS = [f"descentlab[method={m}]" for m in ("gd", "saga", "svrg", "katyusha")]
 N, D, LMBD = 200, 20, 1.0
 INTERCEPT_SUPPORTED = "fit_intercept" in inspect.signature(Logistic).parameters
 
@@ -56,8 +56,7 @@ def results(tmp_path_factory):
            "-o", f"L2 Logistic Regression[lmbd={LMBD},fit_intercept=[False,True]]",
            "-n", "40", "-r", "1", "--seed", "0", "--timeout", "120",
            "--no-plot", "--no-display", "--no-html", "--no-cache", "--output", str(out)]
-    for name in SOLVERS:
-        cmd += ["-s", name]
+    cmd += ["-s", "descentlab"]  # every value of its ``method`` parameter
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"benchopt run failed:\n{proc.stdout[-3000:]}\n" \
                                  f"{proc.stderr[-3000:]}"
@@ -74,7 +73,8 @@ def test_benchopt_solvers_reach_the_sklearn_optimum(results):
         rows = df[df["p_obj_fit_intercept"] == fit_intercept]
         expected = set(SOLVERS)
         if fit_intercept:  # Katyusha's defaults need mu > 0; the intercept is unpenalized
-            expected = expected - {"descentlab-katyusha"} if INTERCEPT_SUPPORTED else set()
+            expected = expected - {"descentlab[method=katyusha]"} if INTERCEPT_SUPPORTED \
+                else set()
         assert set(rows["solver_name"]) == expected
         for name, run in rows.groupby("solver_name"):
             run = run.sort_values("stop_val")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import Stepper
 
 import descentlab
 from descentlab.errors import DescentlabError
@@ -45,11 +46,11 @@ def _chain_variance(c: float, gamma: float, tau: float, *, scale: float = 1.0,
     mu = c if mu is None else mu
     problem = Isotropic(dim, mu)
     method = Langevin(step=gamma, temperature=tau, weight_decay=lam, scale=scale)
-    state = method.init(problem, np.zeros(dim), np.random.default_rng(seed))
-    state = method.advance(state, burn)
+    chain = Stepper(method, problem, np.zeros(dim), np.random.default_rng(seed))
+    chain.advance(burn)
     values = []
     for _ in range(samples):
-        state = method.advance(state, 5)  # 5 steps apart: correlation (1 - gamma c)^5
+        state = chain.advance(5)  # 5 steps apart: correlation (1 - gamma c)^5
         values.append(np.mean(state.x**2))
     return float(np.mean(values))
 
@@ -83,7 +84,7 @@ def test_one_step_noise_has_variance_two_gamma_tau():
     dim, gamma, tau = 40000, 0.3, 0.05
     problem = Isotropic(dim, 1.0)
     method = Langevin(step=gamma, temperature=tau)
-    state = method.advance(method.init(problem, np.zeros(dim), np.random.default_rng(3)), 1)
+    state = Stepper(method, problem, np.zeros(dim), np.random.default_rng(3)).advance(1)
     z = state.x / math.sqrt(2 * gamma * tau)
     # sample variance of 40000 standard normals: s.e. sqrt(2/40000) = 0.7%
     assert np.var(z) == pytest.approx(1.0, abs=0.035)
@@ -101,7 +102,7 @@ def test_mean_field_scale_matches_the_batched_step_and_keeps_the_noise_per_parti
     gamma, lam = 0.05, 0.3
     # without noise: the generic method with scale = m is the particle update of Eq. (3.3)
     method = Langevin(step=gamma, temperature=0.0, weight_decay=lam, scale="mean-field")
-    x1 = method.advance(method.init(problem, x0, np.random.default_rng(1)), n).x
+    x1 = Stepper(method, problem, x0, np.random.default_rng(1)).advance(n).x
     a0, b0 = problem.unpack(x0)
     a1, b1, risk = langevin_step(a0[None], b0[None], X, y, gamma, 0.0, lam, None)
     np.testing.assert_allclose(x1, problem.pack(a1[0], b1[0]), rtol=1e-12, atol=1e-14)
@@ -111,7 +112,7 @@ def test_mean_field_scale_matches_the_batched_step_and_keeps_the_noise_per_parti
     noisy = Langevin(step=gamma, temperature=tau, weight_decay=lam, scale="mean-field")
     resid = []
     for s in range(30):
-        xs = noisy.advance(noisy.init(problem, x0, np.random.default_rng(10 + s)), n).x
+        xs = Stepper(noisy, problem, x0, np.random.default_rng(10 + s)).advance(n).x
         resid.append(xs - x1)
     v = np.var(np.concatenate(resid)) / (2 * gamma * tau)
     assert v == pytest.approx(1.0, abs=0.06)  # 4800 draws: s.e. 2%; m tau would give 40
@@ -126,9 +127,9 @@ def test_temperature_schedules():
     # the method follows its schedule: at tau_k -> 0 the chain is gradient descent
     problem = Quadratic(np.eye(3), np.ones(3))
     method = Langevin(step=0.5, temperature=1.0, schedule="geometric", decay=1e-3)
-    state = method.advance(method.init(problem, np.zeros(3), np.random.default_rng(0)), 200)
+    state = Stepper(method, problem, np.zeros(3), np.random.default_rng(0)).advance(200)
     np.testing.assert_allclose(state.x, np.ones(3), atol=1e-6)
-    assert state.params["temperature_now"] < 1e-300
+    assert state.temperature_now < 1e-300
 
 
 def test_run_registry_alias_batches_and_defaults():
@@ -147,7 +148,7 @@ def test_run_registry_alias_batches_and_defaults():
     X = rng.standard_normal((20, 2))
     tl = TwoLayerProblem(X, X[:, 0], 4)
     method = Langevin(step=0.01, temperature=0.01, batch_size=5, scale="mean-field")
-    state = method.advance(method.init(tl, tl.default_x0(), rng), 50)
+    state = Stepper(method, tl, tl.default_x0(), rng).advance(50)
     assert state.iteration == 10 and state.calls == 50
 
 
@@ -161,8 +162,7 @@ def test_bad_input():
     with pytest.raises(DescentlabError, match="step"):
         Langevin(step=0.0)
     with pytest.raises(DescentlabError, match="mean-field"):
-        Langevin(scale="mean-field").init(Quadratic(np.eye(2), np.ones(2)), np.zeros(2),
-                                          np.random.default_rng(0))
+        Langevin(scale="mean-field").resolve(Quadratic(np.eye(2), np.ones(2)))
     with pytest.raises(DescentlabError, match="Generator"):
         Langevin().init(Quadratic(np.eye(2), np.ones(2)), np.zeros(2), 0)
 

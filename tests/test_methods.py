@@ -5,7 +5,6 @@ worst-case quadratic, convergence to the reference optimum on real data (a9a, mu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -58,10 +57,11 @@ def start(dim: int, seed: int = 21) -> np.ndarray:
 
 def iterates(method, problem, x0, count: int) -> list[np.ndarray]:
     """x_1..x_count of ``method``, one ``advance`` (n oracle calls) per iteration."""
-    state = method.init(problem, x0.copy(), np.random.default_rng(0))
+    method, rng = method.resolve(problem), np.random.default_rng(0)
+    state = method.init(problem, x0.copy(), rng)
     out = []
     for k in range(1, count + 1):
-        state = method.advance(state, problem.n)
+        state = method.advance(problem, state, rng, problem.n)
         assert state.iteration == k
         assert state.calls == k * problem.n
         out.append(state.x.copy())
@@ -115,9 +115,9 @@ def test_heavy_ball_default_is_polyak_tuning_when_strongly_convex():
     momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
     x0 = start(problem.dim)
     method = get_method("hb")  # alias
-    state = method.init(problem, x0.copy(), None)
-    assert state.params["step"] == pytest.approx(step, rel=1e-10)
-    assert state.params["momentum"] == pytest.approx(momentum, rel=1e-10)
+    resolved = method.resolve(problem)
+    assert resolved.step == pytest.approx(step, rel=1e-10)
+    assert resolved.momentum == pytest.approx(momentum, rel=1e-10)
     expected = _heavy_ball_reference(quad_grad(problem), x0, step, momentum, 8)
     assert_same_iterates(iterates(method, problem, x0, 8), expected)
 
@@ -127,9 +127,9 @@ def test_heavy_ball_default_without_strong_convexity():
     X = problem.X
     L = largest_eig(X.T @ X / problem.n)
     x0 = start(problem.dim)
-    state = get_method("heavy-ball").init(problem, x0.copy(), None)
-    assert state.params["momentum"] == 0.5
-    assert state.params["step"] == pytest.approx(0.5 / L, rel=1e-10)
+    resolved = get_method("heavy-ball").resolve(problem)
+    assert resolved.momentum == 0.5
+    assert resolved.step == pytest.approx(0.5 / L, rel=1e-10)
     expected = _heavy_ball_reference(least_squares_grad(problem), x0, 0.5 / L, 0.5, 8)
     assert_same_iterates(iterates(get_method("heavy-ball"), problem, x0, 8), expected)
 
@@ -144,9 +144,9 @@ def test_heavy_ball_default_on_rank_deficient_least_squares():
     X = np.column_stack([A, A[:, 0]])
     problem = LeastSquares(X, make_targets(50, loss="least-squares", seed=2))
     L = largest_eig(X.T @ X / 50)
-    state = get_method("heavy-ball").init(problem, np.zeros(7), None)
-    assert state.params["momentum"] == 0.5
-    assert state.params["step"] == pytest.approx(0.5 / L, rel=1e-10)
+    resolved = get_method("heavy-ball").resolve(problem)
+    assert resolved.momentum == 0.5
+    assert resolved.step == pytest.approx(0.5 / L, rel=1e-10)
     trace = descentlab.run(problem, "heavy-ball", budget_epochs=300)
     values = trace.df["value"].to_numpy()
     assert values[-1] < values[0]
@@ -171,7 +171,7 @@ def test_nesterov_convex_update_rule():
     x0 = start(problem.dim)
     expected = _nesterov_reference(least_squares_grad(problem), x0, 1.0 / L, 10)
     method = get_method("nesterov")  # mu = 0: 'auto' picks the convex variant
-    assert method.init(problem, x0.copy(), None).params["variant"] == "convex"
+    assert method.resolve(problem).variant == "convex"
     assert_same_iterates(iterates(method, problem, x0, 10), expected)
 
 
@@ -181,9 +181,9 @@ def test_nesterov_strongly_convex_update_rule():
     beta = (np.sqrt(L / mu) - 1) / (np.sqrt(L / mu) + 1)
     x0 = start(problem.dim)
     method = get_method("agd")  # alias; mu > 0: 'auto' picks the strongly convex variant
-    state = method.init(problem, x0.copy(), None)
-    assert state.params["variant"] == "strongly-convex"
-    assert state.params["momentum"] == pytest.approx(beta, rel=1e-10)
+    resolved = method.resolve(problem)
+    assert resolved.variant == "strongly-convex"
+    assert resolved.momentum == pytest.approx(beta, rel=1e-10)
     expected = _nesterov_reference(quad_grad(problem), x0, 1.0 / L, 10, beta=beta)
     assert_same_iterates(iterates(method, problem, x0, 10), expected)
     # the convex variant can be forced on a strongly convex problem
@@ -202,11 +202,11 @@ def test_advance_in_chunks_matches_single_iterations(name, kwargs, reg):
     problem = least_squares(5, 8, reg=reg, lam=0.05 if reg else 0.0)
     x0 = start(problem.dim)
     single = iterates(get_method(name, **kwargs), problem, x0, 7)[-1]
-    method = get_method(name, **kwargs)
+    method = get_method(name, **kwargs).resolve(problem)
     state = method.init(problem, x0.copy(), None)
-    state = method.advance(state, 3 * problem.n)
-    state = method.advance(state, 2 * problem.n + 1)  # rounds up to 3 iterations
-    state = method.advance(state, 1)  # at least one iteration
+    state = method.advance(problem, state, None, 3 * problem.n)
+    state = method.advance(problem, state, None, 2 * problem.n + 1)  # rounds up: 3 iterations
+    state = method.advance(problem, state, None, 1)  # at least one iteration
     assert state.iteration == 7 and state.calls == 7 * problem.n
     np.testing.assert_allclose(state.x, single, rtol=1e-12)
 
@@ -273,8 +273,10 @@ def test_fista_update_rule(kind, restart):
     method = get_method("fista", restart=restart)
     assert_same_iterates(iterates(method, problem, x0, 25), expected)
     if restart is not None:  # the restart branch is exercised, not only the plain one
-        state = method.advance(method.init(problem, x0.copy(), None), 25 * problem.n)
-        assert state.params["restarts"] >= 1
+        method = method.resolve(problem)
+        state = method.advance(problem, method.init(problem, x0.copy(), None), None,
+                               25 * problem.n)
+        assert state.restarts >= 1
 
 
 def test_fista_restart_none_accepts_the_string_none():
@@ -389,30 +391,16 @@ def test_smooth_methods_reach_1e9_on_l2_logistic(libsvm_logistic, sklearn_logist
     assert (df["oracle_calls"] == df["iteration"] * problem.n).all()
 
 
-@dataclass(eq=False)
-class KeepStateFISTA(FISTA):
-    """FISTA that keeps a reference to its last state, to inspect the final iterate."""
-
-    def init(self, problem, x0, rng):
-        self.state = super().init(problem, x0, rng)
-        return self.state
-
-    def advance(self, state, calls):
-        self.state = super().advance(state, calls)
-        return self.state
-
-
 @pytest.mark.parametrize(("name", "lam"), [("a9a", 1e-4), ("mushrooms", 1e-3)])
 def test_fista_reaches_1e9_on_l1_logistic_with_reference_support(libsvm_logistic,
                                                                   sklearn_logistic, name,
                                                                   lam):
     problem = libsvm_logistic(name, "l1", lam)
     x_star, _ = problem.solution()
-    method = KeepStateFISTA()
-    trace = descentlab.run(problem, method, tol=1e-9, budget_epochs=5000)
+    trace = descentlab.run(problem, FISTA(), tol=1e-9, budget_epochs=5000)
     assert trace.stop_reason == "tol"
     assert trace.final("rel_subopt") <= 1e-9
-    x = method.state.x
+    x = trace.x  # the final iterate
     assert problem.value(x) == trace.final("value")
     np.testing.assert_array_equal(x != 0, x_star != 0)
     np.testing.assert_array_equal(np.sign(x), np.sign(x_star))

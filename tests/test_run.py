@@ -226,3 +226,43 @@ def test_trace_final_rejects_unknown_column(quad):
     assert trace.final() == trace.df["value"].iloc[-1]
     with pytest.raises(DescentlabError, match="column"):
         trace.final("loss")
+
+
+def test_stop_object_is_the_shorthand_and_not_both(quad):
+    a = descentlab.run(quad, "gd", descentlab.Stop(calls=300, tol=1e-6))
+    b = descentlab.run(quad, "gd", budget_calls=300, tol=1e-6)
+    pd.testing.assert_frame_equal(a.df.drop(columns="time_s"), b.df.drop(columns="time_s"))
+    assert a.stop_reason == b.stop_reason == "tol"
+    np.testing.assert_array_equal(a.x, b.x)  # the final point
+    assert quad.value(a.x) == a.final("value")
+    with pytest.raises(DescentlabError, match="not both"):
+        descentlab.run(quad, "gd", descentlab.Stop(calls=3), tol=1e-6)
+
+
+def test_gradient_rule_explicit_marks_metrics_and_no_reference(logistic):
+    """Stop(grad_tol): ||G(x)||_inf <= grad_tol max(1, ||G(x0)||_inf), no optimum computed;
+    one row per mark (epochs counted from the end of SAGA's first pass); extra columns."""
+    seen = []
+
+    def metrics(problem, x):
+        seen.append(x.copy())
+        return {"norm": float(np.linalg.norm(x))}
+
+    trace = descentlab.run(logistic, "saga", descentlab.Stop(grad_tol=1e-6), reference=False,
+                           record=logistic.n * np.arange(1, 200),
+                           metrics=metrics)
+    df = trace.df
+    assert list(df.columns) == [*COLUMNS, "grad_inf", "norm"]
+    assert trace.stop_reason == "tol" and trace.meta["f_star"] is None
+    assert df["subopt"].isna().all() and df["dist_to_opt"].isna().all()
+    assert df["grad_inf"].iloc[-1] <= 1e-6 * max(1.0, df["grad_inf"].iloc[0])
+    assert (df["grad_inf"].iloc[:-1] > 1e-6 * max(1.0, df["grad_inf"].iloc[0])).all()
+    assert df["oracle_calls"].tolist() == [logistic.n * (k + 1) for k in range(len(df))]
+    np.testing.assert_allclose(df["norm"], [np.linalg.norm(x) for x in seen], rtol=0)
+    # explicit oracle-call marks, capped by a budget; every epoch
+    trace = descentlab.run(logistic, "gd", budget_calls=120, reference=False,
+                           record=[50, 100, 150])
+    assert trace.df["oracle_calls"].tolist() == [0, 50, 100]
+    assert trace.stop_reason == "budget"
+    trace = descentlab.run(logistic, "saga", budget_epochs=4.5, record="epochs")
+    assert trace.df["oracle_calls"].tolist() == [50, 100, 150, 200]  # after the first pass

@@ -1,4 +1,5 @@
-"""Stochastic methods on the generic path (descentlab/methods/stochastic.py).
+"""Stochastic methods on the generic path (descentlab/methods: sgd, adaptive, STORM and
+SpiderBoost of variance_reduced, Katyusha of accelerated).
 
 References are independent of descentlab: component gradients are re-written in numpy
 from the least-squares definition, index sequences are re-drawn from
@@ -15,23 +16,17 @@ N i.i.d. draws lies within 5 standard errors of its expectation with probability
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+from conftest import Stepper
 
 import descentlab
 from descentlab import DescentlabError
-from descentlab.methods.stochastic import (
-    SGD,
-    STORM,
-    AdaGrad,
-    Adam,
-    Katyusha,
-    RMSProp,
-    SpiderBoost,
-    expected_smoothness,
-)
+from descentlab.methods import SGD, STORM, AdaGrad, Adam, Katyusha, RMSProp, SpiderBoost
+from descentlab.methods.sampling import expected_smoothness
 from descentlab.problems import LeastSquares, Logistic, PLExample, Problem
 
 # ---------------------------------------------------------------------------------------
@@ -77,10 +72,10 @@ def permutation_stream(seed: int, n: int, epochs: int = 4) -> np.ndarray:
 
 def one_by_one(method, problem, x0, count, seed=0):
     """States after each of ``count`` iterations (``advance(state, 1)`` = one iteration)."""
-    state = method.init(problem, x0.copy(), np.random.default_rng(seed))
+    run = Stepper(method, problem, x0.copy(), np.random.default_rng(seed))
     out = []
     for k in range(1, count + 1):
-        state = method.advance(state, 1)
+        state = run.advance(1)
         assert state.iteration == k
         out.append(state.x.copy())
     return state, out
@@ -141,7 +136,7 @@ def test_sgd_gradient_estimator_is_unbiased(ls, sampling, batch_size):
     method = SGD(step=step, batch_size=batch_size, sampling=sampling)
     draws = np.empty((N, ls.dim))
     for s in range(N):
-        state = method.advance(method.init(ls, x0.copy(), np.random.default_rng(s)), 1)
+        state = Stepper(method, ls, x0.copy(), np.random.default_rng(s)).advance(1)
         assert state.calls == batch_size
         draws[s] = (x0 - state.x) / step
     grad = ls_full_grad(ls, 1e-2)(x0)
@@ -160,12 +155,12 @@ def test_spiderboost_estimator_is_unbiased_at_its_first_stochastic_step(ls):
     method = SpiderBoost(step=step, batch_size=2, q=50)
     draws = np.empty((N, ls.dim))
     for s in range(N):
-        state = method.init(ls, x0.copy(), np.random.default_rng(s))
-        state = method.advance(state, 1)  # k = 0: the full gradient, n calls
+        run = Stepper(method, ls, x0.copy(), np.random.default_rng(s))
+        state = run.advance(1)  # k = 0: the full gradient, n calls
         assert state.calls == ls.n
         x1 = state.x.copy()
         np.testing.assert_allclose(x1, x1_expected, rtol=1e-12)
-        state = method.advance(state, 1)
+        state = run.advance(1)
         assert state.calls == ls.n + 2 * 2
         draws[s] = (x1 - state.x) / step
     assert np.max(np.abs(z_scores(draws, grad(x1_expected)))) < 5
@@ -181,12 +176,13 @@ def test_storm_estimator_is_unbiased_at_its_first_steps(ls):
     method = STORM(k=0.3, w=1.0, c=10.0, batch_size=2)
     first, second = np.empty((N, ls.dim)), np.empty((N, ls.dim))
     for s in range(N):
-        state = method.advance(method.init(ls, x0.copy(), np.random.default_rng(s)), 1)
-        d1, a2, x2 = state.params["d"].copy(), state.params["a"], state.x.copy()
-        state = method.advance(state, 1)
+        run = Stepper(method, ls, x0.copy(), np.random.default_rng(s))
+        state = run.advance(1)
+        d1, a2, x2 = state.d.copy(), state.a, state.x.copy()
+        state = run.advance(1)
         assert state.calls == 2 + 2 * 2
         first[s] = d1
-        second[s] = (state.params["d"] - grad(x2)) - (1 - a2) * (d1 - g0)
+        second[s] = (state.d - grad(x2)) - (1 - a2) * (d1 - g0)
     assert np.max(np.abs(z_scores(first, g0))) < 5
     assert np.max(np.abs(z_scores(second, np.zeros(ls.dim)))) < 5
 
@@ -251,13 +247,13 @@ def test_sgd_decreasing_schedules_and_averaging(small, schedule, rule):
         iterates.append(x)
     method = SGD(step=c, t0=7.0, schedule=schedule, batch_size=b, averaging=True,
                  average_start=0.5)
-    state = method.init(small, x0.copy(), np.random.default_rng(0))
+    run = Stepper(method, small, x0.copy(), np.random.default_rng(0))
     for t in range(T):
-        state = method.advance(state, 1)
+        state = run.advance(1)
         averaged = iterates[5:t + 1]  # iteration t ends with (t + 1) * 3 calls > 15
         expected = np.mean(averaged, axis=0) if averaged else iterates[t]
         np.testing.assert_allclose(state.x, expected, rtol=1e-11, err_msg=f"t = {t}")
-    np.testing.assert_allclose(state.params["x_last"], iterates[-1], rtol=1e-11)
+    np.testing.assert_allclose(state.x_last, iterates[-1], rtol=1e-11)
 
 
 def test_proximal_sgd_update_rule():
@@ -355,7 +351,7 @@ def test_storm_update_rule_uses_the_same_batch_at_both_points(small):
         a_values.append(a)
     state, got = one_by_one(STORM(k=k, w=w, c=c, batch_size=b), small, x0, T)
     assert_same_iterates(got, expected)
-    assert state.params["a"] == pytest.approx(a_values[-1], rel=1e-12)
+    assert state.a == pytest.approx(a_values[-1], rel=1e-12)
     assert state.calls == b + 2 * b * (T - 1)
 
 
@@ -424,31 +420,32 @@ def test_katyusha_update_rule(reg):
         yk, zk = y_new, z_new
         expected.append(yk)
     state, got = one_by_one(Katyusha(p=p), problem, x0, T)
-    assert state.params["theta1"] == pytest.approx(th1, rel=1e-12)
-    assert state.params["step"] == pytest.approx(eta / Lmax, rel=1e-12)
+    resolved = Katyusha(p=p).resolve(problem)
+    assert resolved.theta1 == pytest.approx(th1, rel=1e-12)
+    assert resolved.step == pytest.approx(eta / Lmax, rel=1e-12)
     assert_same_iterates(got, expected, rtol=1e-10)
     assert state.calls == calls
-    assert state.params["snapshots"] >= 5  # the coin flips did switch w
+    assert state.snapshots >= 5  # the coin flips did switch w
 
 
 def test_katyusha_default_parameters(a1a):
     """sigma = mu / L_max, theta1 = min(sqrt(2 sigma n / 3), 1/2), theta2 = 1/2, p = 1/n."""
-    state = Katyusha().init(a1a, a1a.default_x0(), np.random.default_rng(0))
+    resolved = Katyusha().resolve(a1a)
     Lmax = 0.25 * float(np.max(a1a.X.multiply(a1a.X).sum(axis=1))) + 1e-2
     sigma = 1e-2 / Lmax
     th1 = min(math.sqrt(2 * sigma * a1a.n / 3), 0.5)
-    assert state.params["theta1"] == pytest.approx(th1, rel=1e-12)
-    assert state.params["theta2"] == 0.5
-    assert state.params["p"] == pytest.approx(1 / a1a.n, rel=1e-12)
-    assert state.params["step"] == pytest.approx(0.5 / (1.5 * th1) / Lmax, rel=1e-12)
+    assert resolved.theta1 == pytest.approx(th1, rel=1e-12)
+    assert resolved.theta2 == 0.5
+    assert resolved.p == pytest.approx(1 / a1a.n, rel=1e-12)
+    assert resolved.step == pytest.approx(0.5 / (1.5 * th1) / Lmax, rel=1e-12)
     # small n sigma (logistic: mu = lam): theta1 = sqrt(2 sigma n / 3) < 1/2
     X = np.random.default_rng(2).standard_normal((30, 4))
     y = np.where(np.arange(30) % 2 == 0, 1.0, -1.0)
     small_n = Logistic(X, y, reg="l2", lam=1e-3)
-    st = Katyusha().init(small_n, small_n.default_x0(), np.random.default_rng(0))
+    st = Katyusha().resolve(small_n)
     sig = 1e-3 / (0.25 * float(np.max(np.sum(X * X, axis=1))) + 1e-3)
-    assert st.params["theta1"] == pytest.approx(math.sqrt(2 * sig * 30 / 3), rel=1e-12)
-    assert st.params["theta1"] < 0.5
+    assert st.theta1 == pytest.approx(math.sqrt(2 * sig * 30 / 3), rel=1e-12)
+    assert st.theta1 < 0.5
 
 
 def test_default_steps(ls):
@@ -459,19 +456,17 @@ def test_default_steps(ls):
     L = float(np.linalg.eigvalsh(X.T @ X / ls.n)[-1]) + 1e-2
     Lmax = float(np.max(np.sum(X * X, axis=1))) + 1e-2
     mu = float(np.linalg.eigvalsh(X.T @ X / ls.n)[0]) + 1e-2
-    rng = np.random.default_rng(0)
     Lb = Lmax / 8 + (1 - 1 / 8) * L
     assert expected_smoothness(ls, 8) == pytest.approx(Lb, rel=1e-10)
-    x0 = ls.default_x0()
-    assert SGD().init(ls, x0, rng).params["step"] == pytest.approx(0.5 / Lmax, rel=1e-10)
-    st = SGD(batch_size=8, momentum=0.5).init(ls, x0, rng)
-    assert st.params["step"] == pytest.approx(0.5 * 0.5 / Lb, rel=1e-10)
-    st = SGD(schedule="inverse", batch_size=8).init(ls, x0, rng)
-    assert st.params["step"] == pytest.approx(2 / mu, rel=1e-10)
-    assert st.params["step"] / st.params["t0"] == pytest.approx(0.5 / Lb, rel=1e-10)
-    st = SpiderBoost().init(ls, x0, rng)
-    assert st.params["step"] == pytest.approx(0.5 / Lmax, rel=1e-10)
-    assert st.params["batch_size"] == st.params["q"] == 15  # ceil(sqrt(200))
+    assert SGD().resolve(ls).step == pytest.approx(0.5 / Lmax, rel=1e-10)
+    st = SGD(batch_size=8, momentum=0.5).resolve(ls)
+    assert st.step == pytest.approx(0.5 * 0.5 / Lb, rel=1e-10)
+    st = SGD(schedule="inverse", batch_size=8).resolve(ls)
+    assert st.step == pytest.approx(2 / mu, rel=1e-10)
+    assert st.step / st.t0 == pytest.approx(0.5 / Lb, rel=1e-10)
+    st = SpiderBoost().resolve(ls)
+    assert st.step == pytest.approx(0.5 / Lmax, rel=1e-10)
+    assert st.batch_size == st.q == 15  # ceil(sqrt(200))
 
 
 # ---------------------------------------------------------------------------------------
@@ -521,11 +516,12 @@ class Counting(Problem):
 ], ids=str)
 def test_calls_are_counted_and_advance_spends_about_the_request(small, method):
     problem = Counting(small)
-    state = method.init(problem, small.default_x0(), np.random.default_rng(1))
+    run = Stepper(method, problem, small.default_x0(), np.random.default_rng(1))
+    state = run.state
     assert problem.count == state.calls == 0
     for request in (1, 7, 30, 45):
         before, iteration = state.calls, state.iteration
-        state = method.advance(state, request)
+        state = run.advance(request)
         assert state.calls == problem.count
         assert state.iteration > iteration
         spent = state.calls - before
@@ -541,11 +537,11 @@ def test_calls_are_counted_and_advance_spends_about_the_request(small, method):
 ], ids=str)
 def test_iterates_do_not_depend_on_how_advance_is_called(small, method):
     x0 = start(small.dim)
-    a = method.init(small, x0.copy(), np.random.default_rng(3))
-    a = method.advance(a, 400)
-    b = method.init(small, x0.copy(), np.random.default_rng(3))
+    a = Stepper(method, small, x0.copy(), np.random.default_rng(3)).advance(400)
+    run = Stepper(method, small, x0.copy(), np.random.default_rng(3))
+    b = run.state
     while b.calls < a.calls:
-        b = method.advance(b, 1)
+        b = run.advance(1)
     assert (b.iteration, b.calls) == (a.iteration, a.calls)
     np.testing.assert_array_equal(a.x, b.x)
 
@@ -663,12 +659,12 @@ def test_float32_problems_give_float32_iterates(a1a, method):
     p32 = Logistic(a1a.X.astype(np.float32), a1a.y, reg="l2", lam=1e-2)
     assert p32.dtype == np.float32
     x0 = p32.default_x0()
-    state = method.init(p32, x0.copy(), np.random.default_rng(0))
-    state = method.advance(state, 2 * p32.n)
+    state = Stepper(method, p32, x0.copy(), np.random.default_rng(0)).advance(2 * p32.n)
     assert state.x.dtype == np.float32
-    for key, value in state.params.items():  # the vectors kept between iterations
+    for field in dataclasses.fields(state):  # the vectors kept between iterations
+        value = getattr(state, field.name)
         if isinstance(value, np.ndarray) and value.shape == x0.shape:
-            assert value.dtype == np.float32, key
+            assert value.dtype == np.float32, field.name
     assert p32.value(state.x) < p32.value(x0) - 0.1
 
 
@@ -717,11 +713,11 @@ def test_bad_hyperparameters_raise_naming_the_argument(build, match):
 
 @pytest.mark.parametrize("cls", [SGD, Adam, AdaGrad, RMSProp, STORM, SpiderBoost],
                          ids=lambda c: c.name)
-def test_batch_size_larger_than_n_raises_at_init(small, cls):
-    method = cls(batch_size=small.n + 1)  # n is unknown before init
+def test_batch_size_larger_than_n_raises_at_resolve(small, cls):
+    method = cls(batch_size=small.n + 1)  # n is unknown before the problem
     with pytest.raises(DescentlabError, match=rf"batch_size.*n = {small.n}"):
-        method.init(small, small.default_x0(), np.random.default_rng(0))
-    cls(batch_size=small.n).init(small, small.default_x0(), np.random.default_rng(0))
+        method.resolve(small)
+    cls(batch_size=small.n).resolve(small)
 
 
 def test_problem_dependent_errors(small):
@@ -731,18 +727,18 @@ def test_problem_dependent_errors(small):
     assert no_mu.mu == 0
     for cls in (Adam, AdaGrad, RMSProp, STORM):
         with pytest.raises(DescentlabError, match="non-smooth"):
-            cls().init(lasso, lasso.default_x0(), rng)
+            cls().resolve(lasso)
     with pytest.raises(DescentlabError, match="mu > 0"):
-        Katyusha().init(no_mu, no_mu.default_x0(), rng)
+        Katyusha().resolve(no_mu)
     with pytest.raises(DescentlabError, match="mu > 0"):
-        SGD(schedule="inverse").init(no_mu, no_mu.default_x0(), rng)
+        SGD(schedule="inverse").resolve(no_mu)
     with pytest.raises(DescentlabError, match="rng"):
-        SGD().init(small, small.default_x0(), None)
+        SGD().resolve(small).init(small, small.default_x0(), None)
     with pytest.raises(DescentlabError, match="theta1"):
-        Katyusha(theta1=0.6, theta2=0.5).init(small, small.default_x0(), rng)
+        Katyusha(theta1=0.6, theta2=0.5).resolve(small)
     # explicit parameters lift the strong-convexity requirement
-    Katyusha(theta1=0.3, step=0.01).init(no_mu, no_mu.default_x0(), rng)
-    SGD(schedule="inverse", step=1.0).init(no_mu, no_mu.default_x0(), rng)
+    Stepper(Katyusha(theta1=0.3, step=0.01), no_mu, no_mu.default_x0(), rng)
+    Stepper(SGD(schedule="inverse", step=1.0), no_mu, no_mu.default_x0(), rng)
 
 
 def test_trace_metadata_holds_the_resolved_scalar_hyperparameters(small):

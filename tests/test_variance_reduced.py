@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from conftest import Stepper
 
 import descentlab as dl
 from descentlab.errors import DescentlabError
@@ -78,10 +81,7 @@ def test_prox_methods_find_the_l1_solution(name):
     assert trace.final("rel_subopt") <= 1e-9
     assert fista.final("rel_subopt") <= 1e-9
     # the support of the method's iterate equals the reference's (and FISTA's)
-    method = get_method(name)
-    state = method.init(problem, problem.default_x0(), np.random.default_rng(0))
-    state = method.advance(state, int(trace.final("oracle_calls")))
-    support = np.flatnonzero(state.x)
+    support = np.flatnonzero(trace.x)
     np.testing.assert_array_equal(support, np.flatnonzero(x_star))
 
 
@@ -96,9 +96,8 @@ def test_lazy_updates_equal_the_dense_recursion(cls, reg, l1_ratio, loss):
     problem = loss.from_libsvm("a1a", reg=reg, lam=1e-3, l1_ratio=l1_ratio)
     xs = []
     for lazy in (True, False):
-        method = cls(lazy=lazy)
-        state = method.init(problem, problem.default_x0(), np.random.default_rng(7))
-        state = method.advance(state, 2 * problem.n)
+        state = Stepper(cls(lazy=lazy), problem, problem.default_x0(),
+                        np.random.default_rng(7)).advance(2 * problem.n)
         xs.append(state.x.copy())
     assert np.abs(xs[0]).max() > 1e-3  # the iterates moved
     np.testing.assert_allclose(xs[0], xs[1], rtol=0, atol=1e-12 * max(1, np.abs(xs[1]).max()))
@@ -135,44 +134,50 @@ def test_saga_and_svrg_rates_are_no_worse_than_theory():
     assert per_outer <= alpha
 
 
-def _one_step_displacements(cls, problem, monkeypatch, sample_stream):
-    """(x, step, full gradient, list of (x - x_after_one_step) / step for each drawn sample)."""
-    from descentlab.methods import variance_reduced
+class FixedSample:
+    """The sampling law ``law`` (its weights), except that every draw is j."""
 
+    def __init__(self, law, j):
+        self.law, self.j = law, j
+
+    def draw(self, rng, k):
+        return np.full(k, self.j, dtype=np.int64)
+
+    def __getattr__(self, name):
+        return getattr(self.law, name)
+
+
+def _one_step_displacements(cls, problem, sample_stream):
+    """(x, full gradient, array of (x - x_after_one_step) / step for each drawn sample)."""
     rng = np.random.default_rng(11)
-    method = cls()
-    state = method.init(problem, 0.3 * rng.standard_normal(problem.dim), rng)
-    state = method.advance(state, problem.n // 2)  # memory / snapshot away from x
-    x, step, iteration = state.x.copy(), state.params["step"], state.iteration
-    saved = {k: v.copy() for k, v in state.params.items() if isinstance(v, np.ndarray)}
+    run = Stepper(cls(), problem, 0.3 * rng.standard_normal(problem.dim), rng)
+    state = run.advance(problem.n // 2)  # memory / snapshot away from x, every coordinate
+    arrays = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)  # current
+              if isinstance(getattr(state, f.name), np.ndarray)}
+    no_snapshot = {"to_go": 10**9} if hasattr(state, "to_go") else {}
     out = []
-    for j in sample_stream:
-        monkeypatch.setattr(variance_reduced, "_draw", lambda rng, n, k, j=j: np.array([j]))
-        for key, value in saved.items():
-            state.params[key][...] = value
-        state.params["to_go"] = 10**9
-        state.x[...] = x
-        state.iteration = iteration  # the lazy loops start with every coordinate current
-        state = method.advance(state, 1)
-        out.append((x - state.x) / step)
-    return x, problem.grad(x), np.array(out)
+    for j in sample_stream:  # the same state each time (the loops update arrays in place)
+        fresh = dataclasses.replace(state, law=FixedSample(state.law, j), **no_snapshot,
+                                    **{k: v.copy() for k, v in arrays.items()})
+        out.append((state.x - run.method.advance(problem, fresh, rng, 1).x) / run.method.step)
+    return state.x, problem.grad(state.x), np.array(out)
 
 
 @pytest.mark.parametrize("cls", [SAGA, SVRG, LSVRG])
-def test_estimators_are_unbiased_exactly(cls, a1a_l2, monkeypatch):
+def test_estimators_are_unbiased_exactly(cls, a1a_l2):
     """E_j[v_j] over uniform j is the average over all j: it must equal grad F(x)."""
     problem = a1a_l2
-    x, full, draws = _one_step_displacements(cls, problem, monkeypatch, range(problem.n))
+    x, full, draws = _one_step_displacements(cls, problem, range(problem.n))
     np.testing.assert_allclose(draws.mean(axis=0), full, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls", [SAGA, SVRG])
-def test_estimators_are_unbiased_statistically(cls, a1a_l2, monkeypatch):
+def test_estimators_are_unbiased_statistically(cls, a1a_l2):
     """4000 uniform draws (seed 5): along 5 fixed random directions the mean displacement
     is within 4.5 standard errors of the gradient (false-failure chance below 4e-5)."""
     problem = a1a_l2
     stream = np.random.default_rng(5).integers(0, problem.n, size=4000)
-    x, full, draws = _one_step_displacements(cls, problem, monkeypatch, stream)
+    x, full, draws = _one_step_displacements(cls, problem, stream)
     directions = np.random.default_rng(6).standard_normal((5, problem.dim))
     proj = draws @ directions.T
     se = proj.std(axis=0, ddof=1) / np.sqrt(len(proj))
@@ -183,9 +188,8 @@ def test_estimators_are_unbiased_statistically(cls, a1a_l2, monkeypatch):
 def test_float32_runs(a1a_l2):
     problem = Logistic(a1a_l2.X.astype(np.float32), a1a_l2.y, reg="l2", lam=1e-2)
     for name in ("saga", "svrg", "sag"):
-        method = get_method(name)
-        state = method.init(problem, problem.default_x0(), np.random.default_rng(0))
-        state = method.advance(state, 20 * problem.n)
+        state = Stepper(get_method(name), problem, problem.default_x0(),
+                        np.random.default_rng(0)).advance(20 * problem.n)
         assert state.x.dtype == np.float32
         _, f_star = a1a_l2.solution()
         assert (problem.value(state.x) - f_star) / f_star < 1e-5
@@ -195,7 +199,7 @@ def test_bad_hyperparameters_raise_clear_errors(a1a_l2):
     with pytest.raises(DescentlabError, match="step"):
         SAGA(step=-1.0)
     with pytest.raises(DescentlabError, match="epoch_length"):
-        SVRG(epoch_length=0).init(a1a_l2, a1a_l2.default_x0(), np.random.default_rng(0))
+        SVRG(epoch_length=0).resolve(a1a_l2)
     with pytest.raises(DescentlabError, match="p"):
         LSVRG(p=2.0)
     with pytest.raises(DescentlabError, match="unknown method"):
@@ -220,66 +224,43 @@ def uneven_rows():
 @pytest.mark.parametrize("cls", [SAGA, SVRG, LSVRG])
 def test_importance_sampling_is_chosen_reaches_the_optimum_and_is_lazy_exact(cls, uneven_rows):
     problem = uneven_rows
-    state = cls().init(problem, problem.default_x0(), np.random.default_rng(0))
-    assert state.params["sampling"] == "importance"
+    assert cls().resolve(problem).sampling == "importance"
+    state = Stepper(cls(), problem, problem.default_x0(), np.random.default_rng(0)).state
+    assert state.info()["sampling"] == "importance"
     # L_Q = max_j L_j / (n p_j) <= 2 mean(L_j), far below L_max here
-    assert state.params["L_Q"] <= 2 * (0.25 * problem.row_sq_norms() + 0.5).mean() + 1e-12
-    assert state.params["L_Q"] < problem.L_max / 3
+    assert state.law.L_Q <= 2 * (0.25 * problem.row_sq_norms() + 0.5).mean() + 1e-12
+    assert state.law.L_Q < problem.L_max / 3
     trace = dl.run(problem, cls(), tol=1e-8, budget_epochs=400, seed=2)
     assert trace.final("rel_subopt") <= 1e-8
     xs = []
     for lazy in (True, False):
-        m = cls(lazy=lazy)
-        st = m.advance(m.init(problem, problem.default_x0(), np.random.default_rng(9)),
-                       2 * problem.n)
+        st = Stepper(cls(lazy=lazy), problem, problem.default_x0(),
+                     np.random.default_rng(9)).advance(2 * problem.n)
         xs.append(st.x.copy())
     np.testing.assert_allclose(xs[0], xs[1], rtol=0, atol=1e-12 * np.abs(xs[1]).max())
 
 
 @pytest.mark.parametrize("cls", [SAGA, SVRG])
-def test_importance_sampled_estimators_are_unbiased(cls, uneven_rows, monkeypatch):
+def test_importance_sampled_estimators_are_unbiased(cls, uneven_rows):
     """sum_j p_j v_j = grad F(x) exactly, for the probabilities the method draws from."""
     problem = uneven_rows
-    probs = cls().init(problem, problem.default_x0(), np.random.default_rng(0)).params["probs"]
-    x, full, draws = _one_step_displacements_weighted(cls, problem, monkeypatch)
+    probs = cls().resolve(problem).law(problem).probs
+    x, full, draws = _one_step_displacements(cls, problem, range(problem.n))
     np.testing.assert_allclose(probs @ draws, full, rtol=0, atol=1e-12)
 
 
-def _one_step_displacements_weighted(cls, problem, monkeypatch):
-    from descentlab.methods import variance_reduced
-
-    rng = np.random.default_rng(11)
-    method = cls()
-    state = method.init(problem, 0.3 * rng.standard_normal(problem.dim), rng)
-    state = method.advance(state, problem.n // 2)
-    x, step, iteration = state.x.copy(), state.params["step"], state.iteration
-    saved = {k: v.copy() for k, v in state.params.items()
-             if isinstance(v, np.ndarray) and k not in ("probs", "weights")}
-    out = []
-    for j in range(problem.n):
-        monkeypatch.setattr(variance_reduced._VRMethod, "_draw",
-                            lambda self, st, k, j=j: np.array([j]))
-        for key, value in saved.items():
-            state.params[key][...] = value
-        state.params["to_go"] = 10**9
-        state.x[...] = x
-        state.iteration = iteration
-        state = method.advance(state, 1)
-        out.append((x - state.x) / step)
-    return x, problem.grad(x), np.array(out)
-
-
 def test_alias_table_encodes_the_probabilities_exactly():
-    from descentlab.methods._sampling import alias_draw, alias_table
+    from descentlab.methods.sampling import SamplingLaw
 
     rng = np.random.default_rng(0)
     p = rng.random(60) ** 4
     p /= p.sum()
-    prob, alias = alias_table(p)
+    law = SamplingLaw(p.size, 1.0, p)
+    prob, alias = law.table
     implied = prob / p.size
     np.add.at(implied, alias, (1 - prob) / p.size)
     np.testing.assert_allclose(implied, p, rtol=0, atol=1e-15)
-    draws = alias_draw(np.random.default_rng(1), prob, alias, 400_000)
+    draws = law.draw(np.random.default_rng(1), 400_000)
     freq = np.bincount(draws, minlength=p.size) / draws.size
     se = np.sqrt(p * (1 - p) / draws.size)
     assert np.all(np.abs(freq - p) < 5 * se + 1e-12)

@@ -6,7 +6,7 @@ y_i in {-1, +1}, c the (unpenalized) intercept when ``fit_intercept`` (then beta
 it as its last entry). The names match benchmark_logreg_l2 (objective parameters ``lmbd``
 and ``fit_intercept``; solvers receive ``set_objective(X, y, lmbd, fit_intercept)`` and
 return ``dict(beta=...)``), so the descentlab solvers of this folder run unchanged in that
-benchmark: ``benchopt run benchmark_logreg_l2 -s <this folder>/solvers/descentlab_saga.py``.
+benchmark: ``benchopt run benchmark_logreg_l2 -s <this folder>/solvers/descentlab.py``.
 
 descentlab's ``Logistic(X, y, reg="l2", lam)`` minimizes the mean loss plus
 lam ||beta||^2 / 2, which is F / n with lam = lmbd / n (same minimizer).

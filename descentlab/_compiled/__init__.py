@@ -6,4 +6,8 @@ plain arrays and integer codes (``losses.LossCode``), never Python objects, and 
 with ``cache=True`` and ``error_model="numpy"`` (no fastmath: results are deterministic).
 
 * ``losses``: the loss codes and the numerically stable scalar logistic pieces.
+* ``linear``: the loss derivative of the linear models and their CSR batch gradient.
+* ``variance_reduced``: the per-sample loops of SAG, SAGA, SVRG and SARAH on linear models
+  (scalar memory, lazy sparse updates).
+* ``sampling``: the alias table of importance sampling.
 """

@@ -62,6 +62,7 @@ from ..problems.diagonal import (
     min_l2_interpolator,
     sparse_regression,
 )
+from ..run import run
 from .base import SEEDS, Claim, Experiment, Int, Items, Real
 
 MIN_RANK_CORRELATION = 0.9
@@ -82,6 +83,11 @@ def sparse_curvature(X: np.ndarray, theta: np.ndarray) -> float:
     return 4.0 * float(np.max((X * X) @ np.abs(theta)))
 
 
+#: the columns ``_measure`` records
+MEASURES = ("loss", "rel_l1", "rel_l2", "rel_flow", "test_error", "support_size",
+            "support_exact", "alpha_eff")
+
+
 def _measure(problem, z, refs, theta_star, threshold) -> dict:
     theta = problem.theta(z)
     u, v = problem.split(z)
@@ -95,20 +101,17 @@ def _measure(problem, z, refs, theta_star, threshold) -> dict:
             "alpha_eff": float(np.sqrt(max(np.mean(u * v), 0.0)))}
 
 
-def _train(problem, method, iterations: int, rng, n_records: int, refs, theta_star,
-           threshold) -> list[dict]:
+def _train(problem, method, iterations: int, seed, n_records: int, refs, theta_star,
+           threshold) -> pd.DataFrame:
     """Run ``method`` for ``iterations`` iterations, measuring at geometric checkpoints."""
-    state = method.init(problem, problem.default_x0(), rng)
     cost = problem.n if isinstance(method, GD) else method.batch_size
     marks = np.unique(np.geomspace(1, iterations, n_records).astype(np.int64))
-    rows = [{"iteration": 0, **_measure(problem, state.x, refs, theta_star, threshold)}]
-    for target in marks:
-        if target > state.iteration:
-            state = method.advance(state, int(target - state.iteration) * cost)
-            rows.append({"iteration": int(state.iteration),
-                         **_measure(problem, state.x, refs, theta_star, threshold)})
-    rows[-1]["final"] = True
-    return rows
+    trace = run(problem, method, record=marks * cost, seed=seed,
+                reference=False, metrics=lambda problem, z: _measure(problem, z, refs,
+                                                                     theta_star, threshold))
+    df = trace.df[["iteration", *MEASURES]].copy()
+    df["final"] = np.arange(len(df)) == len(df) - 1
+    return df
 
 
 @dataclass(frozen=True)
@@ -194,18 +197,16 @@ class DiagonalNets(Experiment):
         runs = []
         if task["kind"] == "gd":
             step = task["step_rel"] / problem.L
-            runs.append(("gd", 0, GD(step=step), None))
+            runs.append(("gd", 0, GD(step=step), 0))
         else:
             step = task["step_rel"] / sparse_curvature(X, refs["l1"])
-            runs.append(("gd", 0, GD(step=step), None))
+            runs.append(("gd", 0, GD(step=step), 0))
             runs += [("sgd", r, SGD(step=step, batch_size=1),
                       seeded(task["seed"], KEY_TRAIN, r)) for r in range(task["repeats"])]
         frames = []
-        for method_name, rep, method, rng in runs:
-            rows = _train(problem, method, task["iterations"], rng, task["n_records"], refs,
-                          theta_star, th)
-            df = pd.DataFrame(rows)
-            df["final"] = df["final"].astype("boolean").fillna(False).astype(bool)
+        for method_name, rep, method, seed in runs:
+            df = _train(problem, method, task["iterations"], seed, task["n_records"], refs,
+                        theta_star, th)
             df["method"], df["repeat"] = method_name, rep
             frames.append(df)
         df = pd.concat(frames, ignore_index=True)

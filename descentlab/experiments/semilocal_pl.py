@@ -65,7 +65,6 @@ import pandas as pd
 from scipy.integrate import solve_ivp
 
 from ..errors import DescentlabError
-from ..methods import get_method
 from ..problems import ScalarNetwork
 from ..run import run
 from ..theory import (
@@ -167,17 +166,17 @@ class SemilocalPL(Experiment):
                            "gap": [problem.value(x) for x in X],
                            "dist": np.linalg.norm(X - x0, axis=1),
                            "a": X[:, 0], "s": X[:, 1:] @ y_hat, "hess": np.nan})
-        # GD with step 1/L: the Trace, and the iterates again (deterministic) for the
-        # Hessian norm along the path
+        # GD with step 1/L (n = 1: one iteration per oracle call), every iterate recorded
+        # and kept for the Hessian norm along the path
+        path = []
+
+        def keep(_problem, x) -> dict:
+            path.append(x.copy())
+            return {}
+
         trace = run(problem, "gd", budget_calls=task["gd_iters"], record="linear",
-                    n_records=task["gd_iters"])
+                    n_records=task["gd_iters"], metrics=keep)
         tr = trace.df
-        method = get_method("gd")
-        state = method.init(problem, x0.copy(), None)
-        path = [x0.copy()]
-        for _ in range(task["gd_iters"]):
-            state = method.advance(state, 1)
-            path.append(state.x.copy())
         path = np.array(path)
         hess = [max(abs(v) for v in hessian_extremes(problem, x)) for x in path[: len(tr)]]
         gd = pd.DataFrame({"kind": "gd", "t": tr["iteration"].astype(float),

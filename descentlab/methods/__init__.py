@@ -1,4 +1,7 @@
-"""How it is minimized: optimization methods as dataclasses of hyperparameters."""
+"""How it is minimized: methods as frozen dataclasses of hyperparameters (``base``), one
+module per family (``gradient``, ``accelerated``, ``sgd``, ``adaptive``, ``variance_reduced``,
+``langevin``), index draws in ``sampling``. A new method is a class in its family's module
+plus one entry in ``METHODS``."""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ import dataclasses
 import difflib
 
 from ..errors import DescentlabError
-from .base import Method, State, iterations_for
-from .deterministic import FISTA, GD, HeavyBall, Nesterov, ProximalGradient
+from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
+from .adaptive import AdaGrad, Adam, RMSProp
+from .base import Method, State, iterations_for, proximal_methods
+from .gradient import GD, ProximalGradient
 from .langevin import Langevin
-from .stochastic import SGD, STORM, AdaGrad, Adam, Katyusha, RMSProp, SpiderBoost
-from .variance_reduced import LSVRG, SAG, SAGA, SARAH, SVRG, Catalyst
+from .sgd import SGD
+from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 
 #: registry: name -> method class
 METHODS: dict[str, type[Method]] = {
@@ -52,4 +57,4 @@ def get_method(name: str, **hyperparameters) -> Method:
 __all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
-           "iterations_for"]
+           "iterations_for", "proximal_methods"]

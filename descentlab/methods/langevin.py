@@ -49,6 +49,7 @@ the Gibbs variance tau / c up to the O(gamma) bias of ULA.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -57,8 +58,8 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
 from ..errors import DescentlabError
-from .base import Method, State, iterations_for
-from .stochastic import _Batches, _require_rng, _resolve_batch_size
+from .base import Method, State, check_unit_interval, iterations_for
+from .sampling import BatchStream, check_batch_size, check_rng
 
 TEMPERATURE_SCHEDULES = ("constant", "log", "geometric")
 
@@ -77,7 +78,16 @@ def temperature_at(schedule: str, tau0: float, k, *, decay: float = 0.999,
     return float(out) if out.ndim == 0 else out
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
+class LangevinState(State):
+    """The batch stream (None: full gradients) and the temperature after the last step."""
+
+    stream: BatchStream | None = None
+    temperature_now: float | None = None
+    reported: ClassVar[tuple[str, ...]] = ("temperature_now",)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Langevin(Method):
     """Unadjusted Langevin algorithm x+ = x - step (scale grad F + lam x) + sqrt(2 step tau) xi.
 
@@ -100,81 +110,69 @@ class Langevin(Method):
 
     def __post_init__(self):
         super().__post_init__()
-        self.temperature = check_positive("langevin: temperature", self.temperature,
-                                          strict=False)
-        self.weight_decay = check_positive("langevin: weight_decay", self.weight_decay,
-                                           strict=False)
-        self.temperature_min = check_positive("langevin: temperature_min",
-                                              self.temperature_min, strict=False)
         check_choice("langevin: schedule", self.schedule, TEMPERATURE_SCHEDULES)
-        decay = check_positive("langevin: decay", self.decay)
-        if decay > 1.0:
-            raise DescentlabError(f"langevin: decay: expected a number in (0, 1], got {decay!r}")
-        self.decay = decay
         if isinstance(self.scale, str):
             check_choice("langevin: scale", self.scale, ("mean-field",))
         else:
-            self.scale = check_positive("langevin: scale", self.scale)
+            self._set(scale=check_positive("langevin: scale", self.scale))
         if self.batch_size is not None:
-            self.batch_size = check_int("langevin: batch_size", self.batch_size, minimum=1)
+            self._set(batch_size=check_int("langevin: batch_size", self.batch_size, minimum=1))
+        self._set(temperature=check_positive("langevin: temperature", self.temperature,
+                                             strict=False),
+                  weight_decay=check_positive("langevin: weight_decay", self.weight_decay,
+                                              strict=False),
+                  temperature_min=check_positive("langevin: temperature_min",
+                                                 self.temperature_min, strict=False),
+                  decay=check_unit_interval("langevin: decay", self.decay, open_left=True,
+                                            closed_right=True))
 
-    def _resolve_scale(self, problem) -> float:
-        if self.scale != "mean-field":
-            return float(self.scale)
-        m = getattr(problem, "m", None)
-        if m is None:
-            raise DescentlabError(f"langevin: scale='mean-field' needs a problem with a "
-                                  f"width m (a TwoLayerProblem), got {type(problem).__name__}; "
-                                  f"pass a number instead")
-        return float(m)
-
-    def init(self, problem, x0, rng):
-        self._check_problem(problem)
-        rng = _require_rng(self.name, rng)
-        scale = self._resolve_scale(problem)
-        lam = self.weight_decay
-        if self.step is None:
-            L_E = scale * float(problem.L) + lam
+    def resolve(self, problem):
+        self.check_problem(problem)
+        scale = self.scale
+        if scale == "mean-field":
+            scale = getattr(problem, "m", None)
+            if scale is None:
+                raise DescentlabError(f"langevin: scale='mean-field' needs a problem with a "
+                                      f"width m (a TwoLayerProblem), got "
+                                      f"{type(problem).__name__}; pass a number instead")
+        scale, step = float(scale), self.step
+        if step is None:
+            L_E = scale * float(problem.L) + self.weight_decay
             if not (np.isfinite(L_E) and L_E > 0):
                 raise DescentlabError(f"langevin: cannot derive a default step from "
                                       f"scale L + lam = {L_E!r}; pass step=")
             step = 0.5 / L_E
-        else:
-            step = self.step
-        b = None if self.batch_size is None else _resolve_batch_size(self.name,
-                                                                      self.batch_size, problem.n)
-        params = {"step": float(step), "temperature": self.temperature,
-                  "weight_decay": lam, "scale": scale, "schedule": self.schedule,
-                  "decay": self.decay if self.schedule == "geometric" else None,
-                  "temperature_min": self.temperature_min if self.schedule == "geometric"
-                  else None, "batch_size": b, "rng": rng,
-                  "sampler": None if b is None else _Batches(rng, problem.n, b,
-                                                             "with-replacement")}
-        return State(problem, np.array(x0, dtype=np.float64), params=params)
+        b = self.batch_size
+        return dataclasses.replace(self, scale=scale, step=float(step),
+                                   batch_size=None if b is None else
+                                   check_batch_size(self.name, b, problem.n))
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        s, lam, scale, rng = prm["step"], prm["weight_decay"], prm["scale"], prm["rng"]
-        b, sampler = prm["batch_size"], prm["sampler"]
-        cost = p.n if b is None else b
+    def temperature_at(self, k):
+        """tau_k of the method's schedule after k iterations."""
+        return temperature_at(self.schedule, self.temperature, k, decay=self.decay,
+                              tau_min=self.temperature_min)
+
+    def init(self, problem, x0, rng):
+        check_rng(self.name, rng)
+        b = self.batch_size
+        return LangevinState(x=np.array(x0, dtype=np.float64),
+                             stream=None if b is None else BatchStream(problem.n, b))
+
+    def advance(self, problem, state, rng, calls):
+        s, lam, scale, b = self.step, self.weight_decay, self.scale, self.batch_size
+        batches = None if b is None else state.stream.batches(rng)
+        cost = problem.n if b is None else b
         k = iterations_for(calls, cost)
         x = state.x
         for t in range(state.iteration, state.iteration + k):
-            tau = prm["temperature"] if prm["schedule"] == "constant" else temperature_at(
-                prm["schedule"], prm["temperature"], t, decay=self.decay,
-                tau_min=self.temperature_min)
-            g = p.grad(x) if b is None else p.batch_grad(x, sampler.next())
+            tau = self.temperature if self.schedule == "constant" else self.temperature_at(t)
+            g = problem.grad(x) if b is None else problem.batch_grad(x, batches.next())
             drift = scale * g + lam * x if lam else scale * g
             x = x - s * drift
             if tau > 0:
                 x = x + math.sqrt(2.0 * s * tau) * rng.standard_normal(x.shape)
-        state.x = x
-        state.iteration += k
-        state.calls += k * cost
-        prm["temperature_now"] = float(temperature_at(
-            prm["schedule"], prm["temperature"], state.iteration, decay=self.decay,
-            tau_min=self.temperature_min))
-        return state
+        return state.after(k, k * cost, x=x, stream=None if b is None else batches.stream(),
+                           temperature_now=float(self.temperature_at(state.iteration + k)))
 
 
 __all__ = ["TEMPERATURE_SCHEDULES", "Langevin", "temperature_at"]

@@ -1,8 +1,8 @@
-"""Variance-reduced methods: SAG, SAGA, SVRG, loopless SVRG, SARAH, and Catalyst.
+"""Variance-reduced methods: SAG, SAGA, SVRG, loopless SVRG, SARAH, STORM and SpiderBoost.
 
 F = g + h, g = (1/n) sum_i f_i with f_i L_max-smooth, F mu-strongly convex, h handled by
-its prox. One sample j is drawn uniformly per iteration; costs are oracle calls (component
-gradients evaluated).
+its prox. One sample j is drawn per iteration (uniformly, or by importance: see
+``sampling``); costs are oracle calls (component gradients evaluated).
 
 * SAGA (Defazio, Bach, Lacoste-Julien 2014, Thm 1): memory alpha_i = grad f_i(x_[i]),
   x+ = prox_{gh}(x - g [grad f_j(x) - alpha_j + mean(alpha)]), default g = 1/(3 L_max);
@@ -22,258 +22,210 @@ gradients evaluated).
   v_t = grad f_j(x_t) - grad f_j(x_{t-1}) + v_{t-1}, x_{t+1} = x_t - g v_t for
   ``epoch_length`` steps (default 2n), then restart from the last iterate; default
   g = 1/(2 L_max); per-epoch factor 1/(mu g (m+1)) + g L/(2 - g L). Smooth problems only.
-* Catalyst (Lin, Mairal, Harchaoui 2015; 2018): wraps any method; outer step k minimizes
-  h_k(x) = F(x) + kappa ||x - y_{k-1}||^2/2 approximately (``inner_epochs`` passes of the
-  inner method, warm-started at x_{k-1}), then y_k = x_k + beta_k (x_k - x_{k-1}) with
-  alpha_k^2 = (1 - alpha_k) alpha_{k-1}^2 + q alpha_k, q = mu/(mu + kappa),
-  beta_k = alpha_{k-1}(1 - alpha_{k-1})/(alpha_{k-1}^2 + alpha_k). Default kappa =
-  L_max/(n + 1) - mu (or L_max/(n+1) when that is not positive): accelerated
-  O((n + sqrt(n L_max/mu)) log 1/eps) up to log factors for SAGA/SVRG inner methods.
+* STORM (Cutkosky and Orabona 2019): recursive momentum d_t = g_t(x_t) +
+  (1 - a_t)(d_{t-1} - g_t(x_{t-1})) with the same batch at x_t and x_{t-1}, adaptive step.
+* SpiderBoost (Wang, Ji, Zhou, Liang, Tarokh 2019): SARAH/SPIDER estimator with a full
+  gradient every q iterations, constant step 1/(2 L_max); Prox-SpiderBoost when h != 0.
 
-Sampling (SAGA, SVRG, loopless SVRG). ``sampling="uniform"`` draws j uniformly;
-``"importance"`` draws j with p_j = 1/(2n) + L_j / (2 sum_i L_i) (half uniform, half
-proportional to the component smoothness L_j, Schmidt et al. 2015) and reweights the
-stochastic part by 1/(n p_j); the analyses then hold with L_max replaced by
-L_Q = max_j L_j / (n p_j) <= 2 mean(L_j) (Xiao and Zhang 2014, Prox-SVRG, Sec. 3), which
-matters when a few rows are much longer than the others (news20: L_max = 96407 against a
-mean of 121). ``"auto"`` (default) takes importance sampling when L_max > 2 mean(L_j)
-on a linear model, uniform otherwise.
+With L_Q the smoothness constant of the sampling law (L_max for uniform sampling), the
+default steps of SAG, SAGA, SVRG, loopless SVRG and SARAH use L_Q in place of L_max.
 
 On linear models (least squares, logistic) the first five run compiled loops with one
-scalar per sample and lazy sparse updates (``descentlab.methods._linear_kernels``); on other
-problems they go through the generic path built on ``batch_grad`` (memory of gradient
-vectors for SAG/SAGA). ``lazy=False`` runs the dense reference recursion instead.
+scalar per sample and lazy sparse updates (``descentlab._compiled.variance_reduced``, on the
+problem's ``linear_view()``); on other problems they go through the generic path built on
+``batch_grad`` (memory of gradient vectors for SAG/SAGA). ``lazy=False`` runs the dense
+reference recursion instead. STORM and SpiderBoost run on the generic path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from .._compiled import variance_reduced as kernels
 from .._validation import check_choice, check_int, check_positive
 from ..errors import DescentlabError
-from ..problems.base import Problem
-from ..problems.linear import LinearModel
-from ..problems.proximal_term import ProximalTerm
-from . import _linear_kernels as K
-from ._sampling import alias_draw, alias_table
-from .base import Method, State
+from .base import Method, State, check_unit_interval
+from .sampling import (
+    SAMPLINGS,
+    BatchStream,
+    SamplingLaw,
+    check_batch_size,
+    check_rng,
+    sampling_law,
+)
 
 
-# ------------------------------------------------------------------ linear view
-@dataclass(eq=False)
-class LinearView:
-    """The arrays of a linear model that the compiled loops read."""
+@dataclass(frozen=True, kw_only=True, eq=False)
+class VRState(State):
+    """The sampling law of j and, on the compiled path, ``last``: the iteration up to which
+    each coordinate of x is current (the lazy updates bring it up to date when read)."""
 
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
-    y: np.ndarray
-    kind: int
-    n: int
-    d: int
-    lam1: float
-    lam2: float
-    shift: np.ndarray = field(repr=False)
-    #: index of the unpenalized intercept coordinate (-1: none) and its ridge weight
-    free: int = -1
-    lam2f: float = 0.0
+    law: SamplingLaw
+    last: np.ndarray | None = None
+
+    def info(self):
+        return {"path": "generic" if self.last is None else "compiled",
+                "sampling": self.law.name, "L_Q": self.law.L_Q, **super().info()}
 
 
-def linear_view(problem: Problem) -> LinearView | None:
-    """A LinearView of ``problem`` (a LinearModel, or a Catalyst subproblem of one), else None."""
-    kappa, center = 0.0, None
-    base = problem
-    if isinstance(problem, ProximalTerm):
-        base, kappa, center = problem.base, problem.kappa, problem.center
-    if not isinstance(base, LinearModel):
-        return None
-    arrays = base.csr_arrays()
-    kind = base._kernel_kind
-    shift = np.zeros(base.dim) if center is None else -kappa * center.astype(np.float64)
-    r = base.regularizer
-    free = base.dim - 1 if base.fit_intercept else -1
-    return LinearView(*arrays, base.y, kind, base.n, base.dim, r.lam1, r.lam2 + kappa, shift,
-                      free, kappa)
-
-
-def component_smoothness(problem: Problem) -> np.ndarray | None:
-    """L_i of every component f_i of a linear model (or a Catalyst subproblem of one)."""
-    base, extra = problem, 0.0
-    if isinstance(problem, ProximalTerm):
-        base, extra = problem.base, problem.kappa
-    if not isinstance(base, LinearModel):
-        return None
-    return base.curvature_max * base.row_sq_norms() + base.regularizer.lam2 + extra
-
-
-SAMPLINGS = ("auto", "uniform", "importance")
-
-
-def _draw(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    return rng.integers(0, n, size=k, dtype=np.int64)
-
-
-class _VRMethod(Method):
-    """Shared checks and state of the variance-reduced methods."""
+class VarianceReduced(Method):
+    """Shared defaults and checks of SAG, SAGA, SVRG, loopless SVRG and SARAH."""
 
     handles_prox: ClassVar[bool] = True
+    #: the default step is 1 / (step_divisor L_Q)
+    step_divisor: ClassVar[float]
 
-    def _common(self, problem, x0, rng, default_step: float) -> tuple[State, LinearView | None]:
-        self._check_problem(problem)
+    def __post_init__(self):
+        super().__post_init__()
+        if hasattr(self, "sampling"):
+            check_choice(f"{self.name}: sampling", self.sampling, SAMPLINGS)
+
+    def law(self, problem) -> SamplingLaw:
+        """The law of the sample index j on ``problem``."""
+        return sampling_law(self.name, problem, getattr(self, "sampling", "uniform"))
+
+    def resolve(self, problem):
+        self.check_problem(problem)
         if problem.n < 2:
             raise DescentlabError(f"{self.name}: needs a finite sum with n >= 2 components, "
                                   f"the problem has n = {problem.n}")
-        view = linear_view(problem)
-        probs, L_eff = self._sampling_law(problem)
-        step = self.step if self.step is not None else default_step(L_eff)
-        state = State(problem, x0, params={"step": float(step), "rng": rng,
-                                           "path": "compiled" if view else "generic",
-                                           "sampling": "uniform" if probs is None
-                                           else "importance", "L_Q": L_eff})
-        state.params["probs"] = probs
-        state.params["weights"] = np.ones(problem.n) if probs is None \
-            else 1.0 / (problem.n * probs)
-        if probs is not None:
-            state.params["alias"] = alias_table(probs)
-        if view is not None:
-            state.params.update(view=view, last=np.zeros(problem.dim, dtype=np.int64))
-        return state, view
+        law = self.law(problem)
+        values = self._defaults(problem)
+        if hasattr(self, "sampling"):
+            values["sampling"] = law.name
+        if self.step is None:
+            values["step"] = 1.0 / (self.step_divisor * law.L_Q)
+        return dataclasses.replace(self, **values)
 
-    def _sampling_law(self, problem) -> tuple[np.ndarray | None, float]:
-        """(probabilities or None for uniform, L_Q = max_j L_j / (n p_j))."""
-        sampling = getattr(self, "sampling", "uniform")
-        L_i = component_smoothness(problem)
-        if sampling == "importance" and L_i is None:
-            raise DescentlabError(f"{self.name}: sampling='importance' needs the component "
-                                  "smoothness constants, known for linear models only")
-        if L_i is None or sampling == "uniform" or \
-                (sampling == "auto" and L_i.max() <= 2.0 * L_i.mean()):
-            return None, problem.L_max
-        n = problem.n
-        probs = 0.5 / n + 0.5 * L_i / L_i.sum()
-        return probs, float(np.max(L_i / (n * probs)))
+    def _defaults(self, problem) -> dict:
+        """Resolved values of the method's other hyperparameters."""
+        return {}
 
-    def _draw(self, state, k: int) -> np.ndarray:
-        probs = state.params["probs"]
-        if probs is None:
-            return _draw(state.params["rng"], state.problem.n, k)
-        return alias_draw(state.params["rng"], *state.params["alias"], k)
-
-    def _init_memory(self, problem, x0, rng, default_step) -> State:
-        """State of SAG/SAGA: the memory of every component gradient at x0 (n calls)."""
-        state, view = self._common(problem, x0, rng, default_step)
-        if view is not None:
-            alpha, gbar = np.empty(problem.n), np.empty(problem.dim)
-            K.full_pass(view.indptr, view.indices, view.data, view.y, view.kind, state.x,
-                        alpha, gbar)
-            state.params.update(alpha=alpha, gbar=gbar)
-        else:
-            table = np.stack([problem.batch_grad(state.x, np.array([i]))
-                              for i in range(problem.n)])
-            state.params.update(table=table, gmean=table.mean(axis=0))
-        state.calls = problem.n
-        return state
+    def _epoch_length(self, problem) -> dict:
+        m = 2 * problem.n if self.epoch_length is None else self.epoch_length
+        return {"epoch_length": check_int(f"{self.name}: epoch_length", m, minimum=1)}
 
 
-# ------------------------------------------------------------------------- SAGA
-@dataclass(eq=False)
-class SAGA(_VRMethod):
+# ------------------------------------------------------------------------ SAGA and SAG
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MemoryState(VRState):
+    """The memory of the component gradients and their mean: n scalars phi_j'(a_j . x_[j])
+    and the data part of the mean gradient (compiled path), or the n x d table of gradients
+    and its mean (generic path)."""
+
+    memory: np.ndarray
+    mean: np.ndarray
+
+
+def _memory_state(method: VarianceReduced, problem, x0) -> MemoryState:
+    """State of SAG/SAGA: the memory of every component gradient at x0 (n calls)."""
+    view = problem.linear_view()
+    if view is not None:
+        memory, mean = np.empty(problem.n), np.empty(problem.dim)
+        kernels.full_pass(*view.rows, x0, memory, mean)
+        last = np.zeros(problem.dim, dtype=np.int64)
+    else:
+        memory = np.stack([problem.batch_grad(x0, np.array([i])) for i in range(problem.n)])
+        mean, last = memory.mean(axis=0), None
+    return MemoryState(x=x0, calls=problem.n, law=method.law(problem), last=last,
+                       memory=memory, mean=mean)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SAGA(VarianceReduced):
     """SAGA with prox (L1, elastic net); default step 1/(3 L_max)."""
 
     step: float | None = None
     lazy: bool = True
     sampling: str = "auto"
     name: ClassVar[str] = "saga"
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_choice("saga: sampling", self.sampling, SAMPLINGS)
+    step_divisor: ClassVar[float] = 3.0
 
     def init(self, problem, x0, rng):
-        return self._init_memory(problem, x0, rng, lambda L_Q: 1.0 / (3.0 * L_Q))
+        return _memory_state(self, problem, x0)
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        k = max(1, int(calls))
-        samples = self._draw(state, k)
-        step, weights = prm["step"], prm["weights"]
-        if "view" in prm:
-            v, x = prm["view"], state.x
+    def advance(self, problem, state, rng, calls):
+        k, it, step = max(1, int(calls)), state.iteration, self.step
+        samples, weights = state.law.draw(rng, k), state.law.weights
+        x, alpha, gbar, last = state.x, state.memory, state.mean, state.last
+        if last is not None:
+            v = problem.linear_view()
             if self.lazy and v.lam1 == 0.0:
-                K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
-                                   prm["gbar"], v.shift, prm["last"], samples, weights,
-                                   state.iteration, step, v.lam2, False, v.free, v.lam2f)
+                kernels.saga_loop_smooth(*v.rows, x, alpha, gbar, v.shift, last, samples, weights,
+                                         it, step, v.lam2, False, v.free, v.lam2f)
             else:
-                K.saga_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
-                            prm["gbar"], v.shift, prm["last"], samples, weights,
-                            state.iteration, step, v.lam1, v.lam2, not self.lazy, v.free,
-                            v.lam2f)
-                K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
-                           v.lam1, v.lam2, v.free, v.lam2f)
+                kernels.saga_loop(*v.rows, x, alpha, gbar, v.shift, last, samples, weights, it,
+                                  step, v.lam1, v.lam2, not self.lazy, v.free, v.lam2f)
+                kernels.catch_up(x, last, it + k, gbar, v.shift, step, v.lam1, v.lam2, v.free,
+                                 v.lam2f)
         else:
-            x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
-                g = p.batch_grad(x, np.array([j]))
-                diff = g - table[j]
-                x = p.prox(x - step * (weights[j] * diff + gmean), step)
-                gmean += diff / p.n
-                table[j] = g
-            state.x = x
-        state.iteration += k
-        state.calls += k
-        return state
+                g = problem.batch_grad(x, np.array([j]))
+                diff = g - alpha[j]
+                x = problem.prox(x - step * (weights[j] * diff + gbar), step)
+                gbar += diff / problem.n
+                alpha[j] = g
+        return state.after(k, k, x=x)
 
 
-# -------------------------------------------------------------------------- SAG
-@dataclass(eq=False)
-class SAG(_VRMethod):
+@dataclass(frozen=True, kw_only=True)
+class SAG(VarianceReduced):
     """SAG (smooth problems); default step 1/(16 L_max), memory initialized at x0."""
 
     step: float | None = None
     lazy: bool = True
     name: ClassVar[str] = "sag"
     handles_prox: ClassVar[bool] = False
+    step_divisor: ClassVar[float] = 16.0
 
     def init(self, problem, x0, rng):
-        return self._init_memory(problem, x0, rng, lambda L_Q: 1.0 / (16.0 * L_Q))
+        return _memory_state(self, problem, x0)
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        k = max(1, int(calls))
-        samples = _draw(prm["rng"], p.n, k)
-        step = prm["step"]
-        if "view" in prm:
-            v, x = prm["view"], state.x
+    def advance(self, problem, state, rng, calls):
+        k, it, step = max(1, int(calls)), state.iteration, self.step
+        samples = state.law.draw(rng, k)
+        x, alpha, gbar, last = state.x, state.memory, state.mean, state.last
+        if last is not None:
+            v = problem.linear_view()
             if self.lazy:
-                K.saga_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
-                                   prm["gbar"], v.shift, prm["last"], samples, prm["weights"],
-                                   state.iteration, step, v.lam2, True, v.free, v.lam2f)
+                kernels.saga_loop_smooth(*v.rows, x, alpha, gbar, v.shift, last, samples,
+                                         state.law.weights, it, step, v.lam2, True, v.free,
+                                         v.lam2f)
             else:
-                K.sag_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["alpha"],
-                           prm["gbar"], v.shift, prm["last"], samples, state.iteration, step,
-                           v.lam2, True, v.free, v.lam2f)
-                K.catch_up(x, prm["last"], state.iteration + k, prm["gbar"], v.shift, step,
-                           0.0, v.lam2, v.free, v.lam2f)
+                kernels.sag_loop(*v.rows, x, alpha, gbar, v.shift, last, samples, it, step,
+                                 v.lam2, True, v.free, v.lam2f)
+                kernels.catch_up(x, last, it + k, gbar, v.shift, step, 0.0, v.lam2, v.free,
+                                 v.lam2f)
         else:
-            x, table, gmean = state.x, prm["table"], prm["gmean"]
             for j in samples:
-                g = p.batch_grad(x, np.array([j]))
-                gmean += (g - table[j]) / p.n
-                table[j] = g
-                x = x - step * gmean
-            state.x = x
-        state.iteration += k
-        state.calls += k
-        return state
+                g = problem.batch_grad(x, np.array([j]))
+                gbar += (g - alpha[j]) / problem.n
+                alpha[j] = g
+                x = x - step * gbar
+        return state.after(k, k, x=x)
 
 
-# ------------------------------------------------------------------------- SVRG
-@dataclass(eq=False)
-class SVRG(_VRMethod):
+# ------------------------------------------------------------------------------ SVRG
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SVRGState(VRState):
+    """The snapshot: n scalars phi_j'(a_j . w) and the data part of grad g(w) (compiled
+    path), or w and grad g(w) (generic path); iterations to the next snapshot; snapshots
+    taken."""
+
+    snapshot: np.ndarray | None
+    mu: np.ndarray | None
+    to_go: int = 0
+    snapshots: int = 0
+    reported: ClassVar[tuple[str, ...]] = ("snapshots",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SVRG(VarianceReduced):
     """SVRG with snapshots every ``epoch_length`` iterations (default 2n), last iterate.
 
     Oracle calls: n per snapshot; 1 per inner iteration on linear models (grad f_j(w) is kept
@@ -285,108 +237,102 @@ class SVRG(_VRMethod):
     lazy: bool = True
     sampling: str = "auto"
     name: ClassVar[str] = "svrg"
+    step_divisor: ClassVar[float] = 10.0
 
-    def __post_init__(self):
-        super().__post_init__()
-        check_choice(f"{self.name}: sampling", self.sampling, SAMPLINGS)
+    def _defaults(self, problem):
+        return self._epoch_length(problem)
 
-    @staticmethod
-    def _default_step(L_Q: float) -> float:
-        return 1.0 / (10.0 * L_Q)
-
-    def _gap(self, state) -> int:
-        return state.params["epoch_length"]
+    def _gap(self, rng) -> int:
+        """Iterations until the next snapshot."""
+        return self.epoch_length
 
     def init(self, problem, x0, rng):
-        state, _ = self._common(problem, x0, rng, self._default_step)
-        m = 2 * problem.n if self.epoch_length is None else self.epoch_length
-        m = check_int(f"{self.name}: epoch_length", m, minimum=1)
-        state.params["epoch_length"] = m
-        self._snapshot(state)
-        state.params["to_go"] = self._gap(state)
-        return state
+        compiled = problem.linear_view() is not None
+        state = SVRGState(x=x0, law=self.law(problem),
+                          last=np.zeros(problem.dim, dtype=np.int64) if compiled else None,
+                          snapshot=np.empty(problem.n) if compiled else None,
+                          mu=np.empty(problem.dim) if compiled else None)
+        return dataclasses.replace(self._snapshot(problem, state), to_go=self._gap(rng))
 
-    def _snapshot(self, state) -> None:
-        p, prm = state.problem, state.params
-        if "view" in prm:
-            v = prm["view"]
-            snap, mu = prm.setdefault("snap", np.empty(p.n)), prm.setdefault("mu", np.empty(p.dim))
-            K.full_pass(v.indptr, v.indices, v.data, v.y, v.kind, state.x, snap, mu)
+    @staticmethod
+    def _snapshot(problem, state: SVRGState) -> SVRGState:
+        """w = x: its scalars (or the point itself) and grad g(w), n calls."""
+        if state.last is not None:
+            v = problem.linear_view()
+            kernels.full_pass(*v.rows, state.x, state.snapshot, state.mu)
+            snapshot, mu = state.snapshot, state.mu
         else:
-            prm["w"], prm["mu"] = state.x.copy(), p.grad(state.x)
-        prm["snapshots"] = prm.get("snapshots", 0) + 1
-        state.calls += p.n
+            snapshot, mu = state.x.copy(), problem.grad(state.x)
+        return state.after(0, problem.n, snapshot=snapshot, mu=mu,
+                           snapshots=state.snapshots + 1)
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        step, spent = prm["step"], 0
+    def advance(self, problem, state, rng, calls):
+        step, weights, spent = self.step, state.law.weights, 0
         while spent < calls:
-            k = max(1, min(prm["to_go"], int(calls) - spent))
-            samples, weights = self._draw(state, k), prm["weights"]
-            if "view" in prm:
-                v, x = prm["view"], state.x
+            k = max(1, min(state.to_go, int(calls) - spent))
+            samples, it = state.law.draw(rng, k), state.iteration
+            x, snap, mu, last = state.x, state.snapshot, state.mu, state.last
+            if last is not None:
+                v = problem.linear_view()
                 if self.lazy and v.lam1 == 0.0:
-                    K.svrg_loop_smooth(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
-                                       prm["mu"], v.shift, prm["last"], samples, weights,
-                                       state.iteration, step, v.lam2, v.free, v.lam2f)
+                    kernels.svrg_loop_smooth(*v.rows, x, snap, mu, v.shift, last, samples,
+                                             weights, it, step, v.lam2, v.free, v.lam2f)
                 else:
-                    K.svrg_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["snap"],
-                                prm["mu"], v.shift, prm["last"], samples, weights,
-                                state.iteration, step, v.lam1, v.lam2, not self.lazy, v.free,
-                                v.lam2f)
-                    K.catch_up(x, prm["last"], state.iteration + k, prm["mu"], v.shift, step,
-                               v.lam1, v.lam2, v.free, v.lam2f)
+                    kernels.svrg_loop(*v.rows, x, snap, mu, v.shift, last, samples, weights, it,
+                                      step, v.lam1, v.lam2, not self.lazy, v.free, v.lam2f)
+                    kernels.catch_up(x, last, it + k, mu, v.shift, step, v.lam1, v.lam2,
+                                     v.free, v.lam2f)
                 cost = k
             else:
-                x, w, mu = state.x, prm["w"], prm["mu"]
                 for j in samples:
                     idx = np.array([j])
-                    g = weights[j] * (p.batch_grad(x, idx) - p.batch_grad(w, idx)) + mu
-                    x = p.prox(x - step * g, step)
-                state.x = x
+                    g = weights[j] * (problem.batch_grad(x, idx) - problem.batch_grad(snap, idx)) \
+                        + mu
+                    x = problem.prox(x - step * g, step)
                 cost = 2 * k
-            state.iteration += k
-            state.calls += cost
             spent += cost
-            prm["to_go"] -= k
-            if prm["to_go"] <= 0:
-                self._snapshot(state)
-                spent += p.n
-                prm["to_go"] = self._gap(state)
+            state = state.after(k, cost, x=x, to_go=state.to_go - k)
+            if state.to_go <= 0:
+                state = self._snapshot(problem, state)
+                spent += problem.n
+                state = dataclasses.replace(state, to_go=self._gap(rng))
         return state
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, kw_only=True)
 class LSVRG(SVRG):
     """Loopless SVRG: the snapshot is refreshed with probability ``p`` (default 1/n) per
     iteration; default step 1/(6 L_max)."""
 
-    step: float | None = None
     p: float | None = None
-    lazy: bool = True
-    sampling: str = "auto"
-    epoch_length: int | None = None
     name: ClassVar[str] = "lsvrg"
+    step_divisor: ClassVar[float] = 6.0
 
     def __post_init__(self):
         super().__post_init__()
         if self.p is not None:
-            check_positive("lsvrg: p", self.p)
-            if self.p > 1:
-                raise DescentlabError(f"lsvrg: p: expected a probability in (0, 1], got {self.p}")
+            check_unit_interval("lsvrg: p", self.p, open_left=True, closed_right=True)
 
-    @staticmethod
-    def _default_step(L_Q: float) -> float:
-        return 1.0 / (6.0 * L_Q)
+    def _defaults(self, problem):
+        return {**self._epoch_length(problem), "p": 1.0 / problem.n if self.p is None
+                else self.p}
 
-    def _gap(self, state) -> int:
-        prob = self.p if self.p is not None else 1.0 / state.problem.n
-        return int(state.params["rng"].geometric(prob))
+    def _gap(self, rng) -> int:
+        return int(rng.geometric(self.p))
 
 
-# ------------------------------------------------------------------------ SARAH
-@dataclass(eq=False)
-class SARAH(_VRMethod):
+# ----------------------------------------------------------------------------- SARAH
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SARAHState(VRState):
+    """The recursive estimator v_t, x_{t-1} and the iterations left before the restart."""
+
+    v: np.ndarray | None = None
+    x_prev: np.ndarray | None = None
+    to_go: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SARAH(VarianceReduced):
     """SARAH (smooth problems): recursive gradient estimator restarted every ``epoch_length``
     iterations (default 2n) from the last iterate; default step 1/(2 L_max).
     Oracle calls: n per restart, 2 per inner iteration."""
@@ -396,124 +342,215 @@ class SARAH(_VRMethod):
     lazy: bool = True
     name: ClassVar[str] = "sarah"
     handles_prox: ClassVar[bool] = False
+    step_divisor: ClassVar[float] = 2.0
+
+    def _defaults(self, problem):
+        return self._epoch_length(problem)
 
     def init(self, problem, x0, rng):
-        state, _ = self._common(problem, x0, rng, lambda L_Q: 1.0 / (2.0 * L_Q))
-        m = 2 * problem.n if self.epoch_length is None else self.epoch_length
-        m = check_int("sarah: epoch_length", m, minimum=1)
-        state.params["epoch_length"] = m
-        self._restart(state)
-        return state
+        last = None if problem.linear_view() is None else np.zeros(problem.dim, dtype=np.int64)
+        return self._restart(problem, SARAHState(x=x0, law=self.law(problem), last=last))
 
-    def _restart(self, state) -> None:
+    def _restart(self, problem, state: SARAHState) -> SARAHState:
         """v_0 = grad g(w) at w = x (n calls), then the first step x_1 = w - step v_0."""
-        p, prm = state.problem, state.params
-        step = prm["step"]
-        if "view" in prm:
-            v = prm["view"]
-            scal, g = np.empty(p.n), np.empty(p.dim)
-            K.full_pass(v.indptr, v.indices, v.data, v.y, v.kind, state.x, scal, g)
-            g += v.lam2 * state.x + v.shift
-            if v.free >= 0:
-                g[v.free] += (v.lam2f - v.lam2) * state.x[v.free]
-            prm["v"] = g
-            prm["last"][:] = state.iteration
+        x = state.x
+        if state.last is not None:
+            view = problem.linear_view()
+            scalars, g = np.empty(problem.n), np.empty(problem.dim)
+            kernels.full_pass(*view.rows, x, scalars, g)
+            g += view.lam2 * x + view.shift
+            if view.free >= 0:
+                g[view.free] += (view.lam2f - view.lam2) * x[view.free]
+            state.last[:] = state.iteration
         else:
-            prm["v"] = p.grad(state.x)
-        prm["x_prev"] = state.x.copy()
-        state.x = state.x - step * prm["v"]
-        state.calls += p.n
-        state.iteration += 1
-        prm["to_go"] = prm["epoch_length"] - 1
+            g = problem.grad(x)
+        return state.after(1, problem.n, v=g, x_prev=x.copy(), x=x - self.step * g,
+                           to_go=self.epoch_length - 1)
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        step, spent = prm["step"], 0
+    def advance(self, problem, state, rng, calls):
+        step, spent = self.step, 0
         while spent < calls:
-            if prm["to_go"] <= 0:
-                self._restart(state)
-                spent += p.n
+            if state.to_go <= 0:
+                state = self._restart(problem, state)
+                spent += problem.n
                 continue
-            k = max(1, min(prm["to_go"], (int(calls) - spent + 1) // 2))
-            samples = _draw(prm["rng"], p.n, k)
-            if "view" in prm:
-                v, x = prm["view"], state.x
-                K.sarah_loop(v.indptr, v.indices, v.data, v.y, v.kind, x, prm["v"], v.shift,
-                             prm["last"], samples, state.iteration, step, v.lam2,
-                             not self.lazy, v.free, v.lam2f)
-                K.sarah_catch_up(x, prm["v"], prm["last"], state.iteration + k, step, v.lam2,
-                                 v.free, v.lam2f)
+            k = max(1, min(state.to_go, (int(calls) - spent + 1) // 2))
+            samples, it = state.law.draw(rng, k), state.iteration
+            x, x_prev, vec = state.x, state.x_prev, state.v
+            if state.last is not None:
+                v = problem.linear_view()
+                kernels.sarah_loop(*v.rows, x, vec, v.shift, state.last, samples, it, step,
+                                   v.lam2, not self.lazy, v.free, v.lam2f)
+                kernels.sarah_catch_up(x, vec, state.last, it + k, step, v.lam2, v.free,
+                                       v.lam2f)
             else:
-                x, x_prev, vec = state.x, prm["x_prev"], prm["v"]
                 for j in samples:
                     idx = np.array([j])
-                    vec = p.batch_grad(x, idx) - p.batch_grad(x_prev, idx) + vec
+                    vec = problem.batch_grad(x, idx) - problem.batch_grad(x_prev, idx) + vec
                     x_prev, x = x, x - step * vec
-                state.x, prm["x_prev"], prm["v"] = x, x_prev, vec
-            state.iteration += k
-            state.calls += 2 * k
             spent += 2 * k
-            prm["to_go"] -= k
+            state = state.after(k, 2 * k, x=x, x_prev=x_prev, v=vec, to_go=state.to_go - k)
         return state
 
 
-# --------------------------------------------------------------------- Catalyst
-@dataclass(eq=False)
-class Catalyst(Method):
-    """Catalyst acceleration around any ``inner`` method (a Method or a registered name)."""
+# ----------------------------------------------------------------------------- STORM
+@dataclass(frozen=True, kw_only=True, eq=False)
+class STORMState(State):
+    """The batch stream, d_t, a_{t+1}, eta_t, sum_i G_i^2 and x_{t-1}."""
 
-    inner: Method | str = "saga"
-    kappa: float | None = None
-    inner_epochs: float = 1.0
-    name: ClassVar[str] = "catalyst"
-    handles_prox: ClassVar[bool] = True
-    step_param: ClassVar[str] = "kappa"
+    stream: BatchStream
+    d: np.ndarray | None = None
+    a: float = 1.0
+    eta: float | None = None
+    sum_sq_grad: float = 0.0
+    x_prev: np.ndarray | None = None
+    reported: ClassVar[tuple[str, ...]] = ("a", "eta")
+
+
+@dataclass(frozen=True, kw_only=True)
+class STORM(Method):
+    """STORM, stochastic recursive momentum (Cutkosky and Orabona 2019, Algorithm 1).
+
+    With B_t a fresh batch and g_t(.) = g_{B_t}(.) (the SAME batch at x_t and x_{t-1}):
+
+        d_1 = g_1(x_1),   d_t = g_t(x_t) + (1 - a_t)(d_{t-1} - g_t(x_{t-1}))   (t >= 2),
+        G_t = ||g_t(x_t)||,   eta_t = k / (w + sum_{i <= t} G_i^2)^(1/3),
+        x_{t+1} = x_t - eta_t d_t,   a_{t+1} = min(1, c eta_t^2).
+
+    This is the paper's adaptive variant (the clipping min(1, .) is ours: it keeps the
+    recursion a convex combination when k, w, c are not the theorem's). Defaults k = 0.1,
+    w = 0.1, c = 100: the values of the paper's experiments (k = w = 0.1, c picked on a
+    logarithmic grid); they are not scale-free, so k usually needs tuning. Its Theorem 1
+    takes k = b G^(2/3)/L, c = 28 L^2 + G^2/(7 L k^3), w = max((4 L k)^3, 2 G^2,
+    (c k/(4 L))^3) with G a bound on the stochastic gradient norms, unknown here, and then
+    a_t <= 1 without clipping.
+    Rate (Theorem 1): E||grad F(x_hat)|| = O~(1/sqrt T + sigma^(1/3)/T^(1/3)) for x_hat drawn
+    uniformly among x_1..x_T on smooth non-convex F (we report the last iterate).
+    Oracle calls: b for the first iteration, 2b per iteration after it (two gradient
+    evaluations of the same batch). Smooth problems only.
+    """
+
+    k: float = 0.1
+    w: float = 0.1
+    c: float = 100.0
+    batch_size: int = 1
+    name: ClassVar[str] = "storm"
+    step_param: ClassVar[str] = "k"
 
     def __post_init__(self):
-        if isinstance(self.inner, str):
-            from . import get_method
+        super().__post_init__()
+        self._set(k=check_positive("storm: k", self.k), w=check_positive("storm: w", self.w),
+                  c=check_positive("storm: c", self.c))
+        check_int("storm: batch_size", self.batch_size, minimum=1)
 
-            self.inner = get_method(self.inner)
-        if not isinstance(self.inner, Method):
-            raise DescentlabError(f"catalyst: inner: expected a method, got {self.inner!r}")
-        check_positive("catalyst: kappa", self.kappa, allow_none=True)
-        check_positive("catalyst: inner_epochs", self.inner_epochs)
+    def resolve(self, problem):
+        self.check_problem(problem)
+        return dataclasses.replace(self, batch_size=check_batch_size(self.name, self.batch_size,
+                                                                     problem.n))
 
     def init(self, problem, x0, rng):
-        if problem.nonsmooth and not self.inner.handles_prox:
-            raise DescentlabError(f"catalyst: the inner method {self.inner.name} cannot handle "
-                                  "the non-smooth term; use saga, svrg or ista")
-        mu, L_max, n = problem.mu, problem.L_max, problem.n
-        kappa = self.kappa
-        if kappa is None:
-            kappa = L_max / (n + 1) - mu
-            if kappa <= 0:
-                kappa = L_max / (n + 1)
-        q = mu / (mu + kappa)
-        params = {"kappa": float(kappa), "q": q, "alpha": math.sqrt(q) if q > 0 else 1.0,
-                  "inner": self.inner.name, "y": x0.copy(), "rng": rng, "outer": 0}
-        return State(problem, x0, params=params)
+        check_rng(self.name, rng)
+        return STORMState(x=x0, stream=BatchStream(problem.n, self.batch_size))
 
-    def advance(self, state, calls):
-        p, prm = state.problem, state.params
-        spent = 0
-        while spent < calls:
-            sub = ProximalTerm(p, prm["kappa"], prm["y"])
-            inner_state = self.inner.init(sub, state.x.copy(), prm["rng"])
-            inner_state = self.inner.advance(inner_state,
-                                             max(1, int(round(self.inner_epochs * p.n))))
-            x_new = np.array(inner_state.x, copy=True)
-            a, q = prm["alpha"], prm["q"]
-            a_new = 0.5 * ((q - a * a) + math.sqrt((q - a * a) ** 2 + 4 * a * a))
-            beta = a * (1 - a) / (a * a + a_new)
-            prm["y"] = x_new + beta * (x_new - state.x)
-            prm["alpha"] = a_new
-            state.x = x_new
-            state.calls += inner_state.calls
-            spent += inner_state.calls
-            state.iteration += inner_state.iteration
-            prm["outer"] += 1
-        return state
+    def advance(self, problem, state, rng, calls):
+        gain, w, c, b = self.k, self.w, self.c, self.batch_size
+        batches, d, a, eta, sum_sq = state.stream.batches(rng), state.d, state.a, state.eta, \
+            state.sum_sq_grad
+        x, x_prev, spent, it = state.x, state.x_prev, 0, 0
+        while it == 0 or spent < calls:
+            idx = batches.next()
+            g = problem.batch_grad(x, idx)
+            if d is None:
+                d = g
+                spent += b
+            else:
+                d = g + (1.0 - a) * (d - problem.batch_grad(x_prev, idx))
+                spent += 2 * b
+            sum_sq += float(g @ g)
+            eta = gain / (w + sum_sq) ** (1.0 / 3.0)
+            a = min(1.0, c * eta * eta)
+            x_prev, x = x, x - eta * d
+            it += 1
+        return state.after(it, spent, x=x, x_prev=x_prev, d=d, a=a, eta=eta, sum_sq_grad=sum_sq,
+                           stream=batches.stream())
 
 
-__all__ = ["SAG", "SAGA", "SARAH", "SVRG", "Catalyst", "LSVRG", "LinearView", "linear_view"]
+# ----------------------------------------------------------------------- SpiderBoost
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SpiderBoostState(State):
+    """The batch stream, the estimator v_k, x_{k-1} and the full gradients computed."""
+
+    stream: BatchStream
+    v: np.ndarray | None = None
+    x_prev: np.ndarray | None = None
+    full_gradients: int = 0
+    reported: ClassVar[tuple[str, ...]] = ("full_gradients",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpiderBoost(Method):
+    """SpiderBoost and Prox-SpiderBoost (Wang, Ji, Zhou, Liang, Tarokh 2019, Alg. 1 and 2).
+
+        v_k = grad g(x_k)                                                 if k mod q = 0,
+        v_k = (1/|S|) sum_{j in S} (grad f_j(x_k) - grad f_j(x_{k-1})) + v_{k-1}   otherwise,
+        x_{k+1} = prox_{step h}(x_k - step v_k)
+
+    (SARAH/SPIDER estimator, Nguyen et al. 2017, Fang et al. 2018; S drawn with
+    replacement, fresh each iteration; the prox is the identity on smooth problems).
+    Defaults: step = 1/(2 L_max), |S| = q = ceil(sqrt n). The paper's L bounds the
+    smoothness of every component (E||grad f_j(x) - grad f_j(y)||^2 <= L^2 ||x - y||^2), so
+    L_max is the constant of the paper's step 1/(2L). Rate (Wang et al. 2019, smooth and
+    composite non-convex cases): E||G(x_zeta)||^2 = O(L (F(x_0) - F*) / K) for x_zeta
+    uniform among the K iterates (G the gradient mapping), i.e. O(n + sqrt(n) / eps^2)
+    oracle calls for E||G|| <= eps, near-optimal for finite sums. On strongly convex
+    problems the constant step converges linearly (we report the last iterate). Oracle
+    calls: n per full gradient, 2|S| per other iteration.
+    """
+
+    step: float | None = None
+    batch_size: int | None = None
+    q: int | None = None
+    name: ClassVar[str] = "spiderboost"
+    handles_prox: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_int("spiderboost: batch_size", self.batch_size, minimum=1, allow_none=True)
+        check_int("spiderboost: q", self.q, minimum=1, allow_none=True)
+
+    def resolve(self, problem):
+        n = problem.n
+        root = math.ceil(math.sqrt(n))
+        b = check_batch_size(self.name, root if self.batch_size is None else self.batch_size, n)
+        return dataclasses.replace(
+            self, batch_size=b, q=int(self.q) if self.q is not None else root,
+            step=float(self.step if self.step is not None else 0.5 / float(problem.L_max)))
+
+    def init(self, problem, x0, rng):
+        check_rng(self.name, rng)
+        return SpiderBoostState(x=x0, stream=BatchStream(problem.n, self.batch_size))
+
+    def advance(self, problem, state, rng, calls):
+        s, b, q, prox, n = self.step, self.batch_size, self.q, problem.nonsmooth, problem.n
+        batches, x, x_prev, v = state.stream.batches(rng), state.x, state.x_prev, state.v
+        t, spent, it, full = state.iteration, 0, 0, state.full_gradients
+        while it == 0 or spent < calls:
+            if t % q == 0:
+                v = problem.grad(x)
+                spent += n
+                full += 1
+            else:
+                idx = batches.next()
+                v = problem.batch_grad(x, idx) - problem.batch_grad(x_prev, idx) + v
+                spent += 2 * b
+            x_new = x - s * v
+            if prox:
+                x_new = problem.prox(x_new, s)
+            x_prev, x = x, x_new
+            t += 1
+            it += 1
+        return state.after(it, spent, x=x, x_prev=x_prev, v=v, full_gradients=full,
+                           stream=batches.stream())
+
+
+__all__ = ["LSVRG", "SAG", "SAGA", "SARAH", "STORM", "SVRG", "SpiderBoost", "VarianceReduced"]

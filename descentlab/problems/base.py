@@ -96,6 +96,14 @@ class Problem(ABC):
         t = 1.0 / self.L if step is None else step
         return (x - self.prox(x - t * g, t)) / t
 
+    def component_smoothness(self) -> np.ndarray | None:
+        """L_i of every f_i when known (linear models: importance sampling uses them)."""
+        return None
+
+    def linear_view(self):
+        """The arrays of a linear model (``LinearView``) for the compiled loops, else None."""
+        return None
+
     def default_x0(self) -> np.ndarray:
         """The starting point used when a run gives none (the origin unless overridden)."""
         return np.zeros(self.dim, dtype=self.dtype)

@@ -48,7 +48,7 @@ import math
 import numpy as np
 from scipy import optimize
 
-from .._validation import check_dense_xy, check_int, check_positive
+from .._validation import check_dense_xy, check_indices, check_int, check_positive
 from ..errors import DescentlabError, SolutionError
 from .base import Problem
 
@@ -183,13 +183,7 @@ class DiagonalNetwork(Problem):
         return self._grad_from(z, self.X, self.X @ self.theta(z) - self.y)
 
     def batch_grad(self, z, idx):
-        idx = np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-            raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample "
-                                  f"indices, got {idx.dtype} array of shape {idx.shape}")
-        if idx.min() < 0 or idx.max() >= self.n:
-            raise DescentlabError(f"idx: expected indices in [0, {self.n}), got values in "
-                                  f"[{idx.min()}, {idx.max()}]")
+        idx = check_indices(idx, self.n)
         Xb = self.X[idx]
         return self._grad_from(z, Xb, Xb @ self.theta(z) - self.y[idx])
 

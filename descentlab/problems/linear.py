@@ -24,6 +24,7 @@ mu = lambda_min(A + diag(lam2, ..., lam2, 0)) for least squares, 0 for the logis
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import ClassVar
 
@@ -34,11 +35,12 @@ import scipy.sparse.linalg as spla
 from scipy import optimize
 from scipy.special import expit
 
-from .._validation import check_design, check_target
+from .._compiled.linear import batch_grad_csr
+from .._compiled.losses import LossCode
+from .._validation import check_design, check_indices, check_target
 from ..data.libsvm import binarize_labels, load_libsvm
 from ..data.synthetic import spectral_design
 from ..errors import DescentlabError, SolutionError
-from . import _linear_kernels as _kernels
 from .base import Problem
 from .regularizers import Regularizer
 
@@ -47,27 +49,47 @@ SOLUTION_TOL = 1e-10
 _DENSE_GRAM_LIMIT = 4000
 
 
-def _check_indices(idx, n: int, *, check_range: bool = True) -> np.ndarray:
-    """A non-empty 1-D integer array of sample indices in [0, n)."""
-    idx = np.asarray(idx)
-    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-        raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample indices, "
-                              f"got {idx.dtype} array of shape {idx.shape}")
-    if check_range:
-        _index_range_error(idx, n, only_if_bad=True)
-    return idx
+@dataclasses.dataclass(frozen=True, eq=False)
+class LinearView:
+    """The arrays of a linear model that the compiled loops read.
 
+    Component i is f_i(x) = phi_i(a_i . x) + lam2 ||x||^2 / 2 + shift . x (the coordinate
+    ``free``, the unpenalized intercept or -1, gets the ridge weight lam2f instead of lam2)
+    and h = lam1 ||x||_1; a_i is row i of the CSR arrays (indptr, indices, data), phi_i the
+    loss ``loss_code`` at the target y_i.
+    """
 
-def _index_range_error(idx: np.ndarray, n: int, only_if_bad: bool = False) -> None:
-    lo, hi = int(idx.min()), int(idx.max())
-    if lo < 0 or hi >= n or not only_if_bad:
-        raise DescentlabError(f"idx: expected indices in [0, {n}), got values in [{lo}, {hi}]")
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    y: np.ndarray
+    loss_code: int
+    n: int
+    d: int
+    lam1: float
+    lam2: float
+    shift: np.ndarray = dataclasses.field(repr=False)
+    free: int = -1
+    lam2f: float = 0.0
+
+    @property
+    def rows(self) -> tuple:
+        """(indptr, indices, data, y, loss_code): the rows a_i, targets y_i and loss phi."""
+        return self.indptr, self.indices, self.data, self.y, self.loss_code
+
+    def with_proximal_term(self, kappa: float, center: np.ndarray) -> LinearView:
+        """The view of F + kappa ||x - center||^2 / 2 (Catalyst's subproblem)."""
+        return dataclasses.replace(self, lam2=self.lam2 + kappa, lam2f=kappa,
+                                   shift=-kappa * center.astype(np.float64))
 
 
 class LinearModel(Problem):
     """Regularized empirical risk of a linear predictor; subclasses define the loss."""
 
     loss_name: ClassVar[str]
+    #: the loss of the compiled kernels, a ``descentlab._compiled.losses.LossCode`` value
+    #: (a plain int: numba dispatches on it without the slow path of an enum member)
+    loss_code: ClassVar[int]
     curvature_max: ClassVar[float]
     curvature_min: ClassVar[float]
 
@@ -156,13 +178,12 @@ class LinearModel(Problem):
         return self.regularizer.add_smooth_grad(g, x)
 
     def batch_grad(self, x: np.ndarray, idx) -> np.ndarray:
-        idx = _check_indices(idx, self.n, check_range=not self.sparse)
+        idx = check_indices(idx, self.n, check_range=not self.sparse)
         if self.sparse:  # gather the rows in compiled code (scipy's row slicing is slow)
             indptr, indices, data = self.csr_arrays()
             g = np.empty(self.dim, dtype=np.result_type(self.dtype, x.dtype))
-            if not _kernels.batch_grad_csr(indptr, indices, data, self.y, self._kernel_kind,
-                                           x, idx, g):
-                _index_range_error(idx, self.n)  # the kernel checks the range itself
+            if not batch_grad_csr(indptr, indices, data, self.y, self.loss_code, x, idx, g):
+                check_indices(idx, self.n)  # the kernel found an index out of range: raise
         else:
             Xb = self.X[idx]
             g = Xb.T @ self._dloss(Xb @ x, self.y[idx])
@@ -173,8 +194,29 @@ class LinearModel(Problem):
         """(indptr, indices, data) of X (a dense X viewed as CSR), built once."""
         arrays = getattr(self, "_csr_arrays", None)
         if arrays is None:
-            arrays = self._csr_arrays = _kernels.csr_arrays(self.X)
+            if self.sparse:
+                arrays = self.X.indptr, self.X.indices, self.X.data
+            else:
+                n, d = self.X.shape
+                arrays = (np.arange(0, (n + 1) * d, d, dtype=np.int64),
+                          np.tile(np.arange(d, dtype=np.int32), n),
+                          np.ascontiguousarray(self.X).ravel())
+            self._csr_arrays = arrays
         return arrays
+
+    def linear_view(self) -> LinearView:
+        """The arrays of the compiled loops (built once)."""
+        view = getattr(self, "_linear_view", None)
+        if view is None:
+            r = self.regularizer
+            view = self._linear_view = LinearView(
+                *self.csr_arrays(), self.y, self.loss_code, self.n, self.dim, r.lam1,
+                r.lam2, np.zeros(self.dim), self.dim - 1 if self.fit_intercept else -1)
+        return view
+
+    def component_smoothness(self) -> np.ndarray:
+        """L_i = sup(loss'') ||x_i||^2 + lam2."""
+        return self.curvature_max * self.row_sq_norms() + self.regularizer.lam2
 
     def hessp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Hessian of the smooth part at x times v."""
@@ -422,7 +464,7 @@ class LeastSquares(LinearModel):
     """F(theta) = (1/(2n)) ||X theta - y||^2 + lam Omega(theta)."""
 
     loss_name = "least-squares"
-    _kernel_kind = _kernels.SQUARED
+    loss_code = int(LossCode.SQUARE)
     curvature_max = 1.0
     curvature_min = 1.0
 
@@ -492,7 +534,7 @@ class Logistic(LinearModel):
     """F(theta) = (1/n) sum_i log(1 + exp(-y_i x_i . theta)) + lam Omega(theta), y in {-1,+1}."""
 
     loss_name = "logistic"
-    _kernel_kind = _kernels.LOGISTIC
+    loss_code = int(LossCode.LOGISTIC)
     curvature_max = 0.25
     curvature_min = 0.0
 

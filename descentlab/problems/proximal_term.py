@@ -41,6 +41,19 @@ class ProximalTerm(Problem):
     def prox(self, x, step):
         return self.base.prox(x, step)
 
+    def component_smoothness(self):
+        L_i = self.base.component_smoothness()
+        return None if L_i is None else L_i + self.kappa
+
+    def linear_view(self):
+        """The base's view with the ridge kappa and the shift -kappa center of every f_i."""
+        view = getattr(self, "_view", None)
+        if view is None:
+            base = self.base.linear_view()
+            view = self._view = None if base is None else \
+                base.with_proximal_term(self.kappa, self.center)
+        return view
+
     @property
     def L(self):
         return self.base.L + self.kappa

@@ -49,7 +49,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit
 
-from .._validation import check_choice, check_dense_xy, check_int, check_positive
+from .._validation import check_choice, check_dense_xy, check_indices, check_int, check_positive
 from ..errors import DescentlabError
 from .base import Problem
 
@@ -455,13 +455,7 @@ class TwoLayerProblem(Problem):
         return self._grad_on(theta, self.X, self.y)
 
     def batch_grad(self, theta, idx):
-        idx = np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-            raise DescentlabError(f"idx: expected a non-empty 1-D array of integer sample "
-                                  f"indices, got {idx.dtype} array of shape {idx.shape}")
-        if idx.min() < 0 or idx.max() >= self.n:
-            raise DescentlabError(f"idx: expected indices in [0, {self.n}), got values in "
-                                  f"[{idx.min()}, {idx.max()}]")
+        idx = check_indices(idx, self.n)
         return self._grad_on(theta, self.X[idx], self.y[idx])
 
     # --------------------------------------------------------------- constants

@@ -1,9 +1,5 @@
-"""Non-uniform sampling in O(1) per draw: Walker's alias method (Vose 1991).
-
-``alias_table(p)`` builds (prob, alias) in O(n); a draw picks i uniformly and keeps it
-with probability prob[i], else returns alias[i]. numpy's ``Generator.choice(p=...)``
-does a binary search per draw instead, which costs more than a SAGA step on sparse data.
-"""
+"""The table of Walker's alias method (Vose 1991), compiled: O(n) to build, then O(1) per
+draw (``descentlab.methods.sampling.SamplingLaw`` draws from it)."""
 
 from __future__ import annotations
 
@@ -40,11 +36,3 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             small[ns] = g
             ns += 1
     return prob, alias
-
-
-def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray,
-               k: int) -> np.ndarray:
-    """k independent draws from the distribution encoded by (prob, alias)."""
-    idx = rng.integers(0, prob.shape[0], size=k, dtype=np.int64)
-    keep = rng.random(k) < prob[idx]
-    return np.where(keep, idx, alias[idx])

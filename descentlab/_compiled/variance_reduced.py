@@ -1,7 +1,7 @@
 """Compiled per-sample loops of the variance-reduced methods on linear models (numba).
 
 Component i of a linear model is f_i(x) = phi_i(a_i . x) + lam2 ||x||^2 / 2 + s . x, with
-phi_i the loss (kind 0: squared, kind 1: logistic), ``s`` a constant shift (zero except
+phi_i the loss (``losses.LossCode``: SQUARE or LOGISTIC), ``s`` a constant shift (zero except
 inside Catalyst's proximal-point subproblems) and h = lam1 ||x||_1 handled by the prox.
 The methods keep one scalar per sample, phi_i'(a_i . x), never a vector (O(n + d) memory).
 
@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..problems._linear_kernels import dloss
+from .linear import dloss
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -122,7 +122,7 @@ def catch_up(x, last, it, b_vec, shift, step, lam1, lam2, free, lam2f):
 
 
 @njit(cache=True, error_model="numpy")
-def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
+def full_pass(indptr, indices, data, y, code, x, out_scalars, out_grad):
     """out_scalars[i] = phi_i'(a_i . x); out_grad = (1/n) sum_i out_scalars[i] a_i."""
     n = out_scalars.shape[0]
     out_grad[:] = 0.0
@@ -130,14 +130,14 @@ def full_pass(indptr, indices, data, y, kind, x, out_scalars, out_grad):
         z = 0.0
         for p in range(indptr[i], indptr[i + 1]):
             z += data[p] * x[indices[p]]
-        g = dloss(z, y[i], kind)
+        g = dloss(z, y[i], code)
         out_scalars[i] = g
         for p in range(indptr[i], indptr[i + 1]):
             out_grad[indices[p]] += g * data[p] / n
 
 
 @njit(cache=True, error_model="numpy")
-def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, weights,
+def saga_loop(indptr, indices, data, y, code, x, alpha, gbar, shift, last, samples, weights,
               it0, step, lam1, lam2, dense, free, lam2f):
     """SAGA (Defazio, Bach, Lacoste-Julien 2014) with scalar memory and lazy updates.
 
@@ -164,7 +164,7 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
             elif t > 1:
                 x[k] = lazy_steps(x[k], t, ck, -step * (gbar[k] + shift[k]), tk)
             z += data[p] * x[k]
-        new = dloss(z, y[j], kind)
+        new = dloss(z, y[j], code)
         delta = new - alpha[j]
         alpha[j] = new
         wj = weights[j]
@@ -179,7 +179,7 @@ def saga_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sampl
 
 
 @njit(cache=True, error_model="numpy")
-def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples, it0,
+def sag_loop(indptr, indices, data, y, code, x, alpha, gbar, shift, last, samples, it0,
              step, lam2, dense, free, lam2f):
     """SAG (Le Roux, Schmidt, Bach 2012): memory update first, then
     x+ = x - step (gbar + lam2 x + s) with gbar the new average of the stored gradients."""
@@ -200,7 +200,7 @@ def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sample
                 x[k] = lazy_steps(x[k], t, ck, -step * (gbar[k] + shift[k]), 0.0)
                 last[k] = it
             z += data[p] * x[k]
-        new = dloss(z, y[j], kind)
+        new = dloss(z, y[j], code)
         delta = new - alpha[j]
         alpha[j] = new
         for p in range(indptr[j], indptr[j + 1]):
@@ -215,7 +215,7 @@ def sag_loop(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, sample
 
 
 @njit(cache=True, error_model="numpy")
-def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples, weights,
+def svrg_loop(indptr, indices, data, y, code, x, snap, mu, shift, last, samples, weights,
               it0, step, lam1, lam2, dense, free, lam2f):
     """SVRG inner loop (Johnson and Zhang 2013) with the snapshot kept as n scalars:
     x+ = prox_{step h}(x - step [(phi_j'(a_j.x) - snap_j) a_j + mu + lam2 x + s])."""
@@ -236,7 +236,7 @@ def svrg_loop(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
                 x[k] = lazy_steps(x[k], t, ck, -step * (mu[k] + shift[k]), tk)
                 last[k] = it
             z += data[p] * x[k]
-        delta = (dloss(z, y[j], kind) - snap[j]) * weights[j]
+        delta = (dloss(z, y[j], code) - snap[j]) * weights[j]
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             ck, tk = (cf, 0.0) if k == free else (c, tau)
@@ -258,7 +258,7 @@ def sarah_catch_up(x, v, last, it, step, lam2, free, lam2f):
 
 
 @njit(cache=True, error_model="numpy")
-def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, step, lam2,
+def sarah_loop(indptr, indices, data, y, code, x, v, shift, last, samples, it0, step, lam2,
                dense, free, lam2f):
     """SARAH inner loop (Nguyen, Liu, Scheinberg, Takac 2017), smooth problems:
     v_t = grad f_j(x_t) - grad f_j(x_{t-1}) + v_{t-1} = c v_{t-1} + delta_j a_j  (c = 1 - step
@@ -286,7 +286,7 @@ def sarah_loop(indptr, indices, data, y, kind, x, v, shift, last, samples, it0, 
                 last[k] = it
             z += data[p] * x[k]
             zv += data[p] * v[k]
-        delta = dloss(z, y[j], kind) - dloss(z + step * zv, y[j], kind)
+        delta = dloss(z, y[j], code) - dloss(z + step * zv, y[j], code)
         for p in range(indptr[j], indptr[j + 1]):
             k = indices[p]
             c = 1.0 - step * (lam2f if k == free else lam2)
@@ -345,7 +345,7 @@ def _scaled_margin(indices, data, start, end, x, last, bvec, shift, cum, base, c
 
 
 @njit(cache=True, error_model="numpy")
-def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last, samples,
+def saga_loop_smooth(indptr, indices, data, y, code, x, alpha, gbar, shift, last, samples,
                      weights, it0, step, lam2, sag, free, lam2f):
     """SAGA (``sag=False``) or SAG (``sag=True``) on smooth linear models, lazy through the
     scaled representation; on exit x holds the iterate at it0 + len(samples), caught up."""
@@ -364,7 +364,7 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
         ci = cum[it - base]
         margin = _scaled_margin(indices, data, start, end, x, last, gbar, shift, cum, base,
                                 ci, it, s, free, cf, step)
-        new = dloss(margin, y[j], kind)
+        new = dloss(margin, y[j], code)
         delta = new - alpha[j]
         alpha[j] = new
         wj = weights[j]
@@ -399,7 +399,7 @@ def saga_loop_smooth(indptr, indices, data, y, kind, x, alpha, gbar, shift, last
 
 
 @njit(cache=True, error_model="numpy")
-def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, samples,
+def svrg_loop_smooth(indptr, indices, data, y, code, x, snap, mu, shift, last, samples,
                      weights, it0, step, lam2, free, lam2f):
     """SVRG inner loop on smooth linear models in the scaled representation."""
     c = 1.0 - step * lam2
@@ -416,7 +416,7 @@ def svrg_loop_smooth(indptr, indices, data, y, kind, x, snap, mu, shift, last, s
         ci = cum[it - base]
         margin = _scaled_margin(indices, data, start, end, x, last, mu, shift, cum, base, ci,
                                 it, s, free, cf, step)
-        delta = (dloss(margin, y[j], kind) - snap[j]) * weights[j]
+        delta = (dloss(margin, y[j], code) - snap[j]) * weights[j]
         s *= c
         g_step = step / s
         cum[it + 1 - base] = ci + g_step
