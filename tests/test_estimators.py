@@ -54,7 +54,10 @@ def _expected_failed(estimator):
      LeastSquaresRegressor(lam=0.01), TwoLayerRegressor(width=20, epochs=100),
      TwoLayerClassifier(width=20, epochs=100)],
     expected_failed_checks=_expected_failed)
-def test_check_estimator(estimator, check):
+def test_check_estimator(estimator, check, monkeypatch):
+    # scikit-learn runs its numpy-namespace array API check only under SCIPY_ARRAY_API=1
+    # (otherwise it skips); numpy inputs need nothing more from scipy, so set it here
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
