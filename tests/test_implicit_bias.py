@@ -274,12 +274,32 @@ def test_direction_groups():
     assert directions_for(np.ones(10), 0.9) == 9
 
 
-@pytest.mark.parametrize("experiment", [IcmFig5, IcmFig6])
-def test_quick_presets_pass(experiment):
-    exp = experiment()
-    config = exp.config("quick")
+def _passes(exp, config) -> None:
     results = exp.run(config)
     claims = exp.check(results, config)
     assert claims and all(c.passed for c in claims), [c for c in claims if not c.passed]
     figures = exp.plot(results, config)
     assert figures
+
+
+#: icm-fig5 at a tenth of the quick preset's cost (~1 s instead of ~17 s): 16 training points,
+#: m = 200, 10^4 steps. Its four claims measured with OpenBLAS's SkylakeX, Haswell and
+#: Prescott kernels: sign agreement >= 0.974 (claim 0.95), relative distance to the kernel
+#: SVM 0.15-0.26 (claim 0.35), 3 direction groups (claim 30), margins > 0.018.
+FIG5_SMALL = {"n": 16, "width": 200, "steps": 10_000, "grid": 31, "n_test": 500}
+
+
+def test_icm_fig5_small_passes():
+    exp = IcmFig5()
+    _passes(exp, exp.config("quick", **FIG5_SMALL))
+
+
+def test_icm_fig6_quick_preset_passes():
+    exp = IcmFig6()
+    _passes(exp, exp.config("quick"))
+
+
+@pytest.mark.paper
+def test_icm_fig5_quick_preset_passes():
+    exp = IcmFig5()
+    _passes(exp, exp.config("quick"))
