@@ -327,7 +327,7 @@ def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path):
 
 def test_cli_unknown_experiment_in_a_subprocess_exits_2():
     done = subprocess.run([str(DESCENTLAB), "reproduce", "nope", "--quiet"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert "error:" in done.stderr and "unknown experiment 'nope'" in done.stderr
 
