@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -76,19 +78,35 @@ def mushrooms_l1(libsvm_logistic):
     return problem, dl.run(problem, "fista", tol=1e-10, budget_epochs=20000)
 
 
+def _keeping_its_state(method):
+    """The same method, keeping a reference to its last state (to read the final iterate)."""
+
+    class KeepState(type(method)):
+        def init(self, problem, x0, rng):
+            self.state = super().init(problem, x0, rng)
+            return self.state
+
+        def advance(self, state, calls):
+            self.state = super().advance(state, calls)
+            return self.state
+
+    kept = copy.copy(method)
+    kept.__class__ = KeepState
+    return kept
+
+
 @pytest.mark.parametrize("name", ["saga", "svrg", "lsvrg", "catalyst"])
 def test_prox_methods_find_the_l1_solution(name, mushrooms_l1):
     problem, fista = mushrooms_l1
     x_star, _ = problem.solution()
-    trace = dl.run(problem, name, tol=1e-9, budget_epochs=2000, seed=0)
+    method = _keeping_its_state(get_method(name))
+    trace = dl.run(problem, method, tol=1e-9, budget_epochs=2000, seed=0)
     assert trace.final("rel_subopt") <= 1e-9
     assert fista.final("rel_subopt") <= 1e-9
+    x = method.state.x
+    assert problem.value(x) == trace.final("value")  # the final iterate of the run
     # the support of the method's iterate equals the reference's (and FISTA's)
-    method = get_method(name)
-    state = method.init(problem, problem.default_x0(), np.random.default_rng(0))
-    state = method.advance(state, int(trace.final("oracle_calls")))
-    support = np.flatnonzero(state.x)
-    np.testing.assert_array_equal(support, np.flatnonzero(x_star))
+    np.testing.assert_array_equal(np.flatnonzero(x), np.flatnonzero(x_star))
 
 
 REGS = [("l2", None), ("l1", None), ("elasticnet", 0.5)]
