@@ -89,7 +89,8 @@ def _exit_with(parent: int) -> None:
     nobody will store; a daemon thread polls the parent pid and ends the worker instead.
     Runs as the workers' initializer (a worker still starting when the sweep is killed
     must not wait for a task, loky's idle timeout is 300 s) and again before each task; a
-    worker whose parent is already gone exits at once.
+    worker whose parent is already gone exits at once (loky's default start method makes
+    the workers children of the sweep, so another parent means the sweep died).
     """
     global _watching
     if _watching == parent or os.getpid() == parent:
