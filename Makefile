@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo
 
-.PHONY: demo test lint clean
+.PHONY: demo test check-paper lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check descentlab tests benchmarks examples
 
+# The test suite (paper-scale checks deselected), with the 15 slowest tests.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
+
+# The paper-scale checks: the quick presets of the slow experiments (pytest marker `paper`).
+check-paper: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m paper --durations=15
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -87,10 +87,16 @@ def _exit_with(parent: int) -> None:
 
     loky workers outlive a parent killed with SIGKILL and would go on computing tasks
     nobody will store; a daemon thread polls the parent pid and ends the worker instead.
+    Runs as the workers' initializer (a worker still starting when the sweep is killed
+    must not wait for a task, loky's idle timeout is 300 s) and again before each task; a
+    worker whose parent is already gone exits at once (loky's default start method makes
+    the workers children of the sweep, so another parent means the sweep died).
     """
     global _watching
-    if _watching == parent or os.getpid() == parent or os.getppid() != parent:
+    if _watching == parent or os.getpid() == parent:
         return
+    if os.getppid() != parent:  # orphaned before it got here: the sweep was killed
+        os._exit(1)
     _watching = parent
 
     def watch() -> None:
@@ -124,10 +130,11 @@ class JoblibExecutor(_Base):
         tasks = list(tasks)
         if not tasks:
             return
+        parent = os.getpid()
         parallel = Parallel(n_jobs=min(self.n_jobs, len(tasks)), backend="loky",
                             batch_size=1, pre_dispatch="2*n_jobs",
-                            return_as="generator_unordered")
-        parent = os.getpid()
+                            return_as="generator_unordered",
+                            initializer=_exit_with, initargs=(parent,))
         yield from parallel(delayed(_indexed)(fn, i, task, parent)
                             for i, task in enumerate(tasks))
 

@@ -4,16 +4,32 @@ The LIBSVM problems and the scikit-learn reference fits are session-scoped and c
 by their arguments, so a dataset is parsed and a reference optimum is computed once per
 test session however many tests use it.
 """
+# ruff: noqa: E402 (the thread variables below must be set before numpy is imported)
 
 from __future__ import annotations
+
+import os
+
+#: One thread per BLAS / OpenMP / numba pool for the whole session, set before numpy is
+#: imported (the pools read these at load time) and inherited by every subprocess a test
+#: spawns (CLI runs, loky and Dask workers). On a 2-core machine shared with another job,
+#: multithreaded OpenBLAS spins for cores it does not get: a (1000x256)(256x16) product is
+#: ~10-30x slower than single-threaded, and the suite took 13.6 min instead of ~4.
+SINGLE_THREAD_ENV = {name: "1" for name in (
+    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")}
+os.environ.update(SINGLE_THREAD_ENV)
 
 import functools
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from descentlab.problems import Logistic
+
+threadpool_limits(limits=1)  # in case a plugin loaded numpy before this file
 
 
 def _central_differences(f, x, h=1e-6):

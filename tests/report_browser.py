@@ -32,6 +32,10 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage
          "--no-first-run", "--no-default-browser-check", "--metrics-recording-only",
          "--mute-audio", "--host-resolver-rules=MAP * ~NOTFOUND")
 
+#: ceiling (s) on every wait for Chromium: an answer takes milliseconds, but a machine busy
+#: with other jobs can delay Chromium's start by seconds; never reached unless it hangs
+WAIT_CEILING = 120.0
+
 PROBE = """JSON.stringify({
   title: document.title,
   images: Array.from(document.images).map(img => ({
@@ -151,7 +155,7 @@ class _Chromium:
         return message
 
     def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30) -> dict:
+             timeout: float = WAIT_CEILING) -> dict:
         self._id += 1
         message = {"id": self._id, "method": method, "params": params or {}}
         if session:
@@ -166,7 +170,7 @@ class _Chromium:
                 return reply.get("result", {})
             self.events.append(reply)
 
-    def wait_for(self, method: str, timeout: float = 30) -> dict:
+    def wait_for(self, method: str, timeout: float = WAIT_CEILING) -> dict:
         deadline = time.monotonic() + timeout
         for event in self.events:
             if event.get("method") == method:

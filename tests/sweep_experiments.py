@@ -6,7 +6,9 @@ below), and subprocesses through the plugin module ``sweep_plugin``
 
 ``sweep-sleepy``: each task sleeps ``sleep`` seconds, optionally appends a line to the
 file named by ``$SWEEP_TEST_COUNTER`` (so tests can count how often a task ran), and
-returns a few seeded random numbers pushed through a BLAS matrix product.
+returns a few seeded random numbers pushed through a BLAS matrix product. With
+``$SWEEP_TEST_HOLD_ABOVE`` set to a width, the tasks of larger widths never finish (they
+wait to be killed, before counting themselves): a sweep stuck mid-way, whatever the load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from descentlab.experiments import EXPERIMENTS, Claim, Experiment
 
 COUNTER_ENV = "SWEEP_TEST_COUNTER"
+HOLD_ENV = "SWEEP_TEST_HOLD_ABOVE"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class SleepyExperiment(Experiment):
 
     def run_task(self, task):
         time.sleep(task["sleep"])
+        hold = os.environ.get(HOLD_ENV)
+        while hold is not None and task["width"] > int(hold):
+            time.sleep(0.05)  # until the process is killed
         counter = os.environ.get(COUNTER_ENV)
         if counter:
             with open(counter, "a") as fh:

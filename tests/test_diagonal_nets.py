@@ -106,11 +106,23 @@ def test_bad_input():
         DiagonalNetwork(np.ones((2, 3)), np.ones(2)).batch_grad(np.ones(6), np.array([2]))
 
 
-def test_quick_preset_passes():
+def _passes(cfg) -> None:
     exp = DiagonalNets()
-    cfg = exp.config("quick")
     results = exp.run(cfg)
     claims = exp.check(results, cfg)
     assert len(claims) == 8
     assert all(c.passed for c in claims), [c.to_dict() for c in claims]
     assert set(exp.plot(results, cfg)) == {"alpha_sweep", "trajectories", "sgd_vs_gd"}
+
+
+def test_small_grid_passes():
+    """The quick preset with 6 of its 9 alphas (small_alpha and large_alpha among them) and
+    half of the SGD-vs-GD run (3 s instead of 5.6 s): the same 8 claims, with the same
+    margins (GD 0.409 vs SGD 0.349 from the sparse solution, 0.351 with the quick preset)."""
+    _passes(DiagonalNets().config("quick", alphas=(1e-4, 1e-3, 0.03, 0.3, 3.0, 10.0),
+                                  compare_iterations=30000, sgd_repeats=2))
+
+
+@pytest.mark.paper
+def test_quick_preset_passes():
+    _passes(DiagonalNets().config("quick"))

@@ -7,15 +7,17 @@ Importing the modules registers the experiments (their names are added to
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from descentlab import DescentlabError
 from descentlab.executors import JoblibExecutor, SerialExecutor
-from descentlab.experiments import get_experiment, reproduce
+from descentlab.experiments import get_experiment, icm_fig2, reproduce
 from descentlab.experiments.icm_fig2 import IcmFig2, aligned_weights, draw_teacher
 from descentlab.experiments.icm_fig3 import IcmFig3
 from descentlab.problems.twolayer import Teacher
@@ -130,7 +132,9 @@ def test_aligned_weights():
     assert np.all(aligned_weights(a, b, teacher, angle_deg=0.1) <= w)
 
 
-def test_fig2_snapshots_and_animation(fig2_quick, tmp_path):
+def test_fig2_snapshots_and_animation(fig2_quick, tmp_path, monkeypatch):
+    """The GIF with 6 frames instead of GIF_FRAMES = 48 (0.8 s instead of 4.7 s); its size
+    per frame bounds the default GIF's (1.2 MB measured)."""
     exp, config, results = fig2_quick
     assert set(results.columns) == {"m", "step", "neuron", "a", "b0", "b1"}
     first = results[(results["m"] == 100) & (results["step"] == 0)]
@@ -138,8 +142,14 @@ def test_fig2_snapshots_and_animation(fig2_quick, tmp_path):
     np.testing.assert_array_equal(np.abs(first["a"]), 1.0)  # A_j = +-1/m
     teacher = draw_teacher(config.m0, config.teacher_seed)
     assert np.array_equal(teacher.b, draw_teacher(config.m0, config.teacher_seed).b)
+    frames = 6
+    monkeypatch.setattr(icm_fig2, "write_animation",
+                        functools.partial(icm_fig2.write_animation, frames=frames))
     (gif,) = exp.extra_files(results, config, tmp_path)
-    assert gif.name == "icm-fig2-flow.gif" and 0 < gif.stat().st_size < 3e6
+    assert gif.name == "icm-fig2-flow.gif"
+    with Image.open(gif) as image:
+        assert image.n_frames == frames and image.size[0] > 3 * image.size[1]  # 3 panels
+    assert 0 < gif.stat().st_size / frames * icm_fig2.GIF_FRAMES < 3e6
 
 
 def test_reproduce_writes_results_figures_and_checks(tmp_path):

@@ -218,32 +218,47 @@ def test_hard_margin_svm_not_separable():
 
 def test_output_training_converges_to_the_kernel_svm():
     """Output-only GD converges in direction to the hard-margin SVM on its own features
-    (exact limit), and is close to the limit-kernel SVM (m = 400 features)."""
+    (exact limit), and is close to the limit-kernel SVM (m = 400 features).
+
+    The run uses a constant step lr = 1 without the published step boost: the soft-min
+    objective has Hessian (times the mean-field factor m) at most max_i k_m(x_i, x_i) = 0.70
+    here, so lr = 1 < 1/0.70 is a monotone descent and the normalized margin converges like
+    1/t (measured on this set: relative margin error 0.0346, 0.0163, 0.0079, 0.0039 at 10k,
+    20k, 40k, 80k steps; the same to 4 digits with OpenBLAS's Haswell, Prescott and SkylakeX
+    kernels, and the same 1/t on init seeds 6 and 7). The published step grows like ||a||
+    and ends at the edge of stability: its margin oscillates (0.7% to 10% between 65k and
+    80k steps) and after 150k steps was 0.6% or 2.3% from the SVM depending on the CPU's
+    BLAS kernels (issue 13). Tolerances below are 2-2.5x the measured values at 40k steps.
+    """
     X, y = _tiny_set()
     Xt, _ = ClusterData.draw(3, 2, seeded(0, 0)).sample(300, seeded(0, 3))
     Xt = add_bias(Xt)
     m = 400
     batch = init_networks([m], 3, lambda s, r: seeded(5, s, r), regime="output")
     b = batch.b[0]
-    svm = hard_margin_svm(empirical_kernel(b, X), y)
-    res = train_margin(batch, X, y, MarginGD(lr=2.0), 150_000, regime="output",
-                       record_at=[20_000, 150_000])
+    K = empirical_kernel(b, X)
+    assert K.diagonal().max() < 1.0  # the step 1 is below 1/L
+    svm = hard_margin_svm(K, y)
+    gd = MarginGD(lr=1.0, schedule="constant", output_boost=False)
+    res = train_margin(batch, X, y, gd, 40_000, regime="output", record_at=[10_000, 40_000])
     a = res.batch.a[0]
     g = (np.maximum(Xt @ b.T, 0) @ a / m) / (np.linalg.norm(a) / np.sqrt(m))
     g_svm = svm.normalized(empirical_kernel(b, Xt, X))
     dist = np.linalg.norm(g - g_svm) / np.linalg.norm(g_svm)
-    assert dist < 0.02
-    rkhs = res.margin[:, 0, 0] / np.sqrt(m)
-    assert rkhs[-1] > rkhs[0] and abs(rkhs[-1] - svm.margin) < 0.01 * svm.margin
+    assert dist < 0.06  # measured 0.030 (0.109 at 10k steps)
+    error = (svm.margin - res.margin[:, 0, 0] / np.sqrt(m)) / svm.margin
+    assert np.all(error > -1e-9)  # the SVM margin is the largest one
+    assert error[1] < 0.02  # measured 0.0079
+    assert error[1] < 0.4 * error[0]  # 1/t: 4x the steps, ratio 0.23 measured
     # the limit kernel (m -> infinity): mostly the same decisions; what separates the
     # trained network from the limit-kernel SVM is its finite random features (the gap is
     # that of its own-feature SVM, ~0.28 at m = 400 on this set, 0.12 at m = 2000)
     svm_inf = hard_margin_svm(limit_kernel(X), y)
     g_inf = svm_inf.normalized(limit_kernel(Xt, X))
-    assert np.mean(np.sign(g) == np.sign(g_inf)) >= 0.9
+    assert np.mean(np.sign(g) == np.sign(g_inf)) >= 0.9  # measured 0.943
     gap_net = np.linalg.norm(g - g_inf) / np.linalg.norm(g_inf)
     gap_svm = np.linalg.norm(g_svm - g_inf) / np.linalg.norm(g_inf)
-    assert gap_net < 0.4 and abs(gap_net - gap_svm) < 0.01
+    assert gap_net < 0.4 and abs(gap_net - gap_svm) < 0.03  # measured 0.014
 
 
 # ----------------------------------------------------------------------- experiments
@@ -259,12 +274,32 @@ def test_direction_groups():
     assert directions_for(np.ones(10), 0.9) == 9
 
 
-@pytest.mark.parametrize("experiment", [IcmFig5, IcmFig6])
-def test_quick_presets_pass(experiment):
-    exp = experiment()
-    config = exp.config("quick")
+def _passes(exp, config) -> None:
     results = exp.run(config)
     claims = exp.check(results, config)
     assert claims and all(c.passed for c in claims), [c for c in claims if not c.passed]
     figures = exp.plot(results, config)
     assert figures
+
+
+#: icm-fig5 at a tenth of the quick preset's cost (~1 s instead of ~17 s): 16 training points,
+#: m = 200, 10^4 steps. Its four claims measured with OpenBLAS's SkylakeX, Haswell and
+#: Prescott kernels: sign agreement >= 0.974 (claim 0.95), relative distance to the kernel
+#: SVM 0.15-0.26 (claim 0.35), 3 direction groups (claim 30), margins > 0.018.
+FIG5_SMALL = {"n": 16, "width": 200, "steps": 10_000, "grid": 31, "n_test": 500}
+
+
+def test_icm_fig5_small_passes():
+    exp = IcmFig5()
+    _passes(exp, exp.config("quick", **FIG5_SMALL))
+
+
+def test_icm_fig6_quick_preset_passes():
+    exp = IcmFig6()
+    _passes(exp, exp.config("quick"))
+
+
+@pytest.mark.paper
+def test_icm_fig5_quick_preset_passes():
+    exp = IcmFig5()
+    _passes(exp, exp.config("quick"))

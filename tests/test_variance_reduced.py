@@ -72,14 +72,21 @@ def test_generic_path_reaches_the_optimum(ridge):
         assert trace.final("rel_subopt") <= 1e-8, name
 
 
+@pytest.fixture(scope="module")
+def mushrooms_l1(libsvm_logistic):
+    """L1-logistic on mushrooms (parsed once) and FISTA's run to 1e-10 (run once)."""
+    problem = libsvm_logistic("mushrooms", "l1", 1e-3)
+    return problem, dl.run(problem, "fista", tol=1e-10, budget_epochs=20000)
+
+
 @pytest.mark.parametrize("name", ["saga", "svrg", "lsvrg", "catalyst"])
-def test_prox_methods_find_the_l1_solution(name):
-    problem = Logistic.from_libsvm("mushrooms", reg="l1", lam=1e-3)
+def test_prox_methods_find_the_l1_solution(name, mushrooms_l1):
+    problem, fista = mushrooms_l1
     x_star, _ = problem.solution()
-    fista = dl.run(problem, "fista", tol=1e-10, budget_epochs=20000)
     trace = dl.run(problem, name, tol=1e-9, budget_epochs=2000, seed=0)
     assert trace.final("rel_subopt") <= 1e-9
     assert fista.final("rel_subopt") <= 1e-9
+    assert problem.value(trace.x) == trace.final("value")  # the final iterate of the run
     # the support of the method's iterate equals the reference's (and FISTA's)
     support = np.flatnonzero(trace.x)
     np.testing.assert_array_equal(support, np.flatnonzero(x_star))
