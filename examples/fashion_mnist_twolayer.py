@@ -4,7 +4,7 @@
 
 trained by particle SGD with the mean-field step scaling (Eq. 3.3 of seed 002:
 W <- W - gamma m grad G(W), minibatches drawn with replacement, logistic loss, labels
--1/+1) through ``descentlab.meanfield`` (ParticleBatch, FixedSample, ParticleSGD, train).
+-1/+1) through ``descentlab.particles`` (ParticleBatch, FixedSample, Dynamics, train).
 The images (Debian's ``dataset-fashion-mnist``, read with
 ``descentlab.data.load_fashion_mnist``) are average-pooled (``--pool``), centred with the
 training mean, scaled so that E||x||^2 = 1, and get a constant bias coordinate.
@@ -48,17 +48,19 @@ import numpy as np  # noqa: E402
 
 from descentlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
 from descentlab.data.fashion_mnist import class_index  # noqa: E402
+from descentlab.data.teacher import add_bias  # noqa: E402
 from descentlab.errors import DescentlabError  # noqa: E402
-from descentlab.meanfield import (  # noqa: E402
+from descentlab.particles import (  # noqa: E402
+    KEY_INIT,
+    KEY_TEST,
+    KEY_TRAIN,
+    Dynamics,
     FixedSample,
     ParticleBatch,
-    ParticleSGD,
     plot_particles,
     seeded,
     train,
 )
-from descentlab.meanfield.particles import KEY_INIT, KEY_TEST, KEY_TRAIN  # noqa: E402
-from descentlab.problems.twolayer import add_bias  # noqa: E402
 
 KEY_SUBSET = 0  # stream of the training subset (seeded(seed, KEY_SUBSET))
 
@@ -139,7 +141,7 @@ def run(args) -> dict:
     sample = FixedSample(X, y, loss="logistic",
                          batch_size=args.batch_size or None,
                          rng=seeded(args.seed, KEY_TRAIN) if args.batch_size else None)
-    dynamics = ParticleSGD(args.lr)
+    dynamics = Dynamics(args.lr)
     checkpoints = np.unique(np.concatenate([[0], np.geomspace(1, args.steps, args.records)
                                             .round().astype(int)]))
     history = {k: [] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc",

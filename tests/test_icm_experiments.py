@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from descentlab import DescentlabError
+from descentlab.data.teacher import Teacher
 from descentlab.executors import JoblibExecutor, SerialExecutor
 from descentlab.experiments import get_experiment, reproduce
 from descentlab.experiments.icm_fig2 import IcmFig2, aligned_weights, draw_teacher
 from descentlab.experiments.icm_fig3 import IcmFig3
-from descentlab.problems.twolayer import Teacher
 from descentlab.sweep import canonical_json, run_sweep
 
 

@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ..meanfield.particles import KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods import GD, SGD
+from ..particles import KEY_TEACHER, KEY_TRAIN, seeded
 from ..problems.diagonal import (
     DiagonalNetwork,
     implicit_bias_interpolator,

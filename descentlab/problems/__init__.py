@@ -5,8 +5,7 @@ from .diagonal import DiagonalNetwork
 from .linear import LeastSquares, LinearModel, Logistic
 from .regularizers import Regularizer
 from .toy import PLExample, Quadratic, ScalarNetwork
-from .twolayer import Teacher, TeacherStudentData, TwoLayerProblem
+from .twolayer import TwoLayerProblem
 
 __all__ = ["DiagonalNetwork", "LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem",
-           "Quadratic", "Regularizer", "ScalarNetwork", "Teacher", "TeacherStudentData",
-           "TwoLayerProblem"]
+           "Quadratic", "Regularizer", "ScalarNetwork", "TwoLayerProblem"]
