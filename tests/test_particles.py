@@ -321,47 +321,47 @@ def test_langevin_noise_and_weight_decay():
     assert dyn.temperature_at(1) == (0.5, 1.5)
 
 
-def test_early_stop_lets_finished_streams_leave_the_batch():
+@pytest.mark.parametrize("reduction", ["blas", "gram"])
+def test_early_stop_lets_finished_streams_leave_the_batch(reduction):
     """A stream whose networks stopped keeps its particles; the others go on exactly as if
-    they had been trained alone (the batch shrinks, the arithmetic of a stream does not)."""
+    they had been trained alone (the batch shrinks, the arithmetic of a stream does not),
+    with b X^T recomputed each step or updated through the Gram matrix."""
     teacher = _teacher(d=3)
     X = np.stack([TeacherStudentData(teacher).sample(30, seeded(s))[0] for s in range(3)])
     y = np.stack([teacher(x) for x in X])
     y[1] *= 1e-3  # stream 1 starts almost fitted: it stops first
     batch = ParticleBatch.init((4,), 3, lambda s, r: seeded(6, s), streams=3)
     dyn = Dynamics(0.5, schedule="curvature")
-    res = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(rtol=1e-2, max_time=50.0))
+    res = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(rtol=1e-2, max_time=50.0),
+                reduction=reduction)
     stop = res.stopped_at[:, 0]
     assert stop[1] < stop[0] < stop[2] == 400  # stream 2 runs to the last step
     assert np.all(res.stop_loss[:2, 0] <= 1e-2 * res.loss[0, :2, 0])
     for s in range(3):
         alone = train(batch.streams([s]), FixedSample(X[s], y[s]), dyn, int(stop[s]),
-                      reduction="blas")
+                      reduction=reduction)
         np.testing.assert_array_equal(alone.batch.a[0], res.batch.a[s])
         np.testing.assert_array_equal(alone.batch.b[0], res.batch.b[s])
         assert alone.time[0, 0] == res.time[s, 0]
     # the time budget stops the others
-    short = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(max_time=1.0))
+    short = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(max_time=1.0),
+                  reduction=reduction)
     assert np.all(short.time >= 1.0) and np.all(short.stopped_at < 400)
 
 
-def test_particle_positions_and_animation(tmp_path):
-    a = np.array([1.0, -2.0, 0.0])
-    b = np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
-    pos = particle_positions(a, b)
-    np.testing.assert_allclose(pos[0], [np.tanh(0.5), 0.0])
-    np.testing.assert_allclose(pos[1], [0.0, np.tanh(3.0)])
-    assert np.all(pos[2] == 0.0)
-    rng = np.random.default_rng(0)
-    frames_a = [rng.standard_normal((5, m)) for m in (3, 40)]
-    frames_b = [rng.standard_normal((5, m, 2)) for m in (3, 40)]
-    path = animate(frames_a, frames_b, [0, 1, 2, 3, 4], tmp_path / "flow.gif",
-                   teacher=_teacher(d=2), titles=["m = 3", "m = 40"])
-    from PIL import Image
-
-    with Image.open(path) as im:
-        assert im.n_frames == 5
-    assert path.stat().st_size < 3e6
+def test_gram_update_is_gradient_descent_in_the_span_of_the_inputs():
+    """b - b(0) in the span of the x_i: the Gram update is the same dynamics as b X^T
+    recomputed (up to rounding), with inputs in dimension 40 > n = 12."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((12, 40)) / 6, rng.standard_normal(12)
+    batch = ParticleBatch.init((3, 6), 40, lambda s, r: seeded(2, r), alpha=6.0)
+    for order in ("simultaneous", "sequential"):
+        dyn = Dynamics(0.3, lr_b_scale=2.0, order=order)
+        runs = [train(batch, FixedSample(X, y), dyn, 50, record_at=10, reduction=reduction)
+                for reduction in ("blas", "gram")]
+        np.testing.assert_allclose(runs[0].batch.b, runs[1].batch.b, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(runs[0].loss, runs[1].loss, rtol=1e-11)
+        assert np.all(runs[0].loss[-1] < 0.8 * runs[0].loss[0])  # they learn
 
 
 @pytest.mark.parametrize("call, argument", [
@@ -390,6 +390,9 @@ def test_particle_positions_and_animation(tmp_path):
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
                    FreshSamples(_teacher(), [seeded(2)], 10), Dynamics(0.1, temperature=0.1),
                    5), "rng"),
+    (lambda: train(ParticleBatch.init((2,), 2, lambda s, r: seeded(1)),
+                   FixedSample(np.ones((3, 2)), np.ones(3)), Dynamics(0.1, weight_decay=0.1),
+                   5, reduction="gram"), "reduction"),
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
                    PopulationRisk(_teacher()), published_sgd(0.1, 5), 5), "order"),
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),

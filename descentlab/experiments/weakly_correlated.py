@@ -174,7 +174,7 @@ def train_networks(nets, inputs, labels, *, t_max: float, tol: float = 1e-6,
         Dynamics(step * m)
     return train(batch, FixedSample(np.stack(inputs), np.stack(labels)), dynamics, max_steps,
                  record_at=record_every or [0], stop=EarlyStop(rtol=tol, max_time=t_max * m),
-                 reduction="blas")
+                 reduction="gram")
 
 
 def run_batch(task: dict) -> pd.DataFrame:

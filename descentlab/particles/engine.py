@@ -69,7 +69,7 @@ from .steps import BlasStep, ClosedFormStep, CompiledStep, broadcast
 ORDERS = ("simultaneous", "sequential")
 SCHEDULES = ("constant", "sqrt", "curvature")
 MATMUL_DTYPES = ("float64", "float32")
-REDUCTIONS = ("auto", "compiled", "blas")
+REDUCTIONS = ("auto", "compiled", "blas", "gram")
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def _check_data(batch: ParticleBatch, data) -> None:
                               f"networks")
 
 
-def _reduction(requested: str, batch, data, dynamics: Dynamics, stop) -> str:
+def _reduction(requested: str, batch, data, dynamics: Dynamics, stop, mm: np.dtype) -> str:
     if isinstance(data, PopulationRisk):
         if dynamics.order == "sequential":
             raise DescentlabError("order: 'sequential' needs a sample-based risk "
@@ -228,7 +228,18 @@ def _reduction(requested: str, batch, data, dynamics: Dynamics, stop) -> str:
         "early stop" if stop is not None else None
     if requested == "compiled" and needs:
         raise DescentlabError(f"reduction: the {needs} needs reduction='blas' (or 'auto')")
+    if requested == "gram" and not (isinstance(data, FixedSample) and data.full_batch
+                                    and mm == np.float64 and not dynamics.weight_decay
+                                    and not dynamics.kappa and not _noisy(dynamics)):
+        raise DescentlabError("reduction: 'gram' needs a full-batch FixedSample, float64 "
+                              "products, and neither weight decay nor temperature")
+    if requested == "gram":
+        return "gram"
     return "blas" if requested == "blas" or needs else "compiled"
+
+
+def _noisy(dynamics: Dynamics) -> bool:
+    return callable(dynamics.temperature) or dynamics.temperature > 0
 
 
 class _Run:
@@ -248,13 +259,15 @@ class _Run:
         self.sqrt_m = np.sqrt(np.asarray(batch.widths, dtype=np.float64))
         self._make_step()
 
-    def _make_step(self) -> None:
+    def _make_step(self, keep: np.ndarray | None = None) -> None:
         work, data, dyn = self.work, self.data, self.dynamics
         frozen = dyn.lr_b_scale == 0 and data.full_batch
+        previous = getattr(self, "step", None)
         if self.reduction == "closed-form":
             self.step = ClosedFormStep(work, data)
-        elif self.reduction == "blas":
-            self.step = BlasStep(work, data, self.mm, frozen=frozen)
+        elif self.reduction in ("blas", "gram"):
+            self.step = BlasStep(work, data, self.mm, frozen=frozen,
+                                 gram=self.reduction == "gram", previous=previous, keep=keep)
         else:
             self.step = CompiledStep(work, data, self.mm, frozen=frozen)
 
@@ -329,14 +342,21 @@ class _Run:
         self.work = self.work.streams(keep)
         self.data = self.data.streams(keep)
         self.loss0 = self.loss0[keep]
-        self._make_step()
+        self._make_step(keep)
         return False
+
+    def current(self) -> ParticleBatch:
+        """The live streams' batch, its input weights formed (``BlasStep.materialize``)."""
+        if hasattr(self.step, "materialize"):
+            self.step.materialize()
+        return self.work
 
     def sync(self) -> None:
         """Copy the live streams' particles into the full batch."""
-        if self.work is not self.out:
-            self.out.a[self.live] = self.work.a
-            self.out.b[self.live] = self.work.b
+        work = self.current()
+        if work is not self.out:
+            self.out.a[self.live] = work.a
+            self.out.b[self.live] = work.b
 
 
 def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
@@ -352,7 +372,9 @@ def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
     Langevin noise (needed when the temperature is positive). ``matmul_dtype="float32"``
     computes the two matrix products of a step in single precision; ``reduction``: how the
     sums over samples are computed ("compiled", "blas", or "auto": "blas" when the
-    soft-min loss, the curvature schedule or early stopping needs it). A network whose
+    soft-min loss, the curvature schedule or early stopping needs it; "gram": "blas" with
+    the pre-activations updated through the Gram matrix of a fixed sample, for inputs of
+    high dimension; ``descentlab.particles.steps``). A network whose
     loss becomes NaN/Inf raises DivergenceError at the next record (lower ``lr``).
     """
     if not isinstance(batch, ParticleBatch):
@@ -369,11 +391,10 @@ def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
     else:
         recorded = _steps_array([0, steps] if record_at is None else record_at, steps,
                                 "record_at")
-    noisy = callable(dynamics.temperature) or dynamics.temperature > 0
-    if noisy and not isinstance(rng, np.random.Generator):
+    if _noisy(dynamics) and not isinstance(rng, np.random.Generator):
         raise DescentlabError("rng: a positive temperature needs a numpy Generator")
-    run = _Run(batch.copy(), data, dynamics, stop, _reduction(reduction, batch, data,
-                                                              dynamics, stop), mm)
+    run = _Run(batch.copy(), data, dynamics, stop,
+               _reduction(reduction, batch, data, dynamics, stop, mm), mm)
     out = run.out
     S, R = out.n_streams, out.n_networks
     exact = isinstance(data, PopulationRisk) or data.full_batch
@@ -386,11 +407,11 @@ def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
     def observe_at(k: int) -> None:
         nonlocal loss_sum, loss_count
         loss, margin = np.full((S, R), np.nan), np.full((S, R), np.nan)
-        live = run.live
+        live, work = run.live, run.current()
         if isinstance(data, PopulationRisk):
-            loss[live] = data.velocity(run.work, run.work.a, run.work.b)[2]
+            loss[live] = data.velocity(work, work.a, work.b)[2]
         elif exact:
-            loss[live], margin[live] = evaluate(run.work, run.data)
+            loss[live], margin[live] = evaluate(work, run.data)
         elif loss_count:
             loss = loss_sum / loss_count
         if (exact or loss_count) and not np.all(np.isfinite(loss[live])):

@@ -19,6 +19,11 @@ float64). The sums over samples of the rest are computed in one of three ways:
   (the soft-min couples the samples), and the step size may depend on the forward pass
   (a per-network curvature bound, early stopping). With a frozen input layer on a fixed
   sample the features P = sigma(b X^T) are computed once and h = P^T (c a) is a product.
+  With ``gram=True`` (a fixed sample) the pre-activations are updated through the Gram
+  matrix K = X X^T: b_j - b_j(0) stays in the span of the inputs, b = b(0) + C X, and a
+  step is Z <- Z + Q K, C <- C + Q (one n x n product instead of the two n x D products
+  b X^T and Q X; b is formed when it is read). That is the span reduction of the
+  weakly-correlated experiment: inputs in d = 10^6 cost as much as in d = n.
 * ``ClosedFormStep``: the exact population risk (``PopulationRisk.velocity``).
 
 A step object owns the buffers of its batch; ``forward()`` returns the loss of every
@@ -101,7 +106,12 @@ class CompiledStep:
 class BlasStep:
     """Sums over samples as BLAS products between compiled passes (module docstring)."""
 
-    def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, frozen: bool = False):
+    def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, frozen: bool = False,
+                 gram: bool = False, previous: BlasStep | None = None,
+                 keep: np.ndarray | None = None):
+        """``previous``, ``keep``: continue the streams ``keep`` of a previous step (their
+        Gram update is carried over, not recomputed, so that a stream's arithmetic does
+        not depend on when the others leave the batch)."""
         self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
         S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
         self.kernels = KERNELS[batch.act.code]
@@ -112,7 +122,18 @@ class BlasStep:
             self.Xm = self.X.astype(mm)
         n = data.n if data.full_batch else data.batch_size
         self.P = np.empty((S, M, n), mm)  # sigma(b X^T): recomputed each step, or frozen
-        self.Z = self.P if self.relu else np.empty((S, M, n), mm)  # relu: 1(Z > 0) = 1(P > 0)
+        # relu without the Gram update: P = relu(Z) in place (1(Z > 0) = 1(P > 0))
+        self.Z = self.P if self.relu and not gram else np.empty((S, M, n), mm)
+        self.gram, self.gram_norm = gram, None
+        if previous is not None:
+            self.gram_norm = None if previous.gram_norm is None else previous.gram_norm[keep]
+        if gram and previous is not None:
+            self.K, self.C, self.b0 = previous.K[keep], previous.C[keep], previous.b0[keep]
+            self.Z[...] = previous.Z[keep]
+        elif gram:
+            self.K = np.matmul(self.Xm, self.Xm.transpose(0, 2, 1))
+            self.b0, self.C = batch.b.copy(), np.zeros((S, M, n))
+            np.matmul(batch.b.astype(mm), self.Xm.transpose(0, 2, 1), out=self.Z)
         self.F, self.D = np.empty((S, R, n)), np.empty((S, R, n))
         self.Lv, self.Mg, self.GA = np.empty((S, R)), np.empty((S, R)), np.empty((S, M))
         self.Q, self.G = np.empty((S, M, n), mm), np.empty((S, M, batch.dim), mm)
@@ -124,11 +145,17 @@ class BlasStep:
                 self.kernels.forward(self.P, batch.a, batch.scale, batch.starts, self.F, True)
 
     def _features(self) -> None:
-        b = self.batch.b
-        bm = b if self.mm == b.dtype else b.astype(self.mm)
-        np.matmul(bm, self.Xm.transpose(0, 2, 1), out=self.Z)
-        if not self.relu:
+        if not self.gram:
+            b = self.batch.b
+            bm = b if self.mm == b.dtype else b.astype(self.mm)
+            np.matmul(bm, self.Xm.transpose(0, 2, 1), out=self.Z)
+        if self.P is not self.Z:
             np.copyto(self.P, self.Z)
+
+    def materialize(self) -> None:
+        """Form b = b(0) + C X (Gram update only; otherwise b is always current)."""
+        if self.gram:
+            np.add(self.b0, np.matmul(self.C, self.X), out=self.batch.b)
 
     def forward(self) -> np.ndarray:
         """F = h, D = dL/dh and the loss L of every network at the current point."""
@@ -158,8 +185,9 @@ class BlasStep:
         the residual part, whose block j has norm c ||sum_i r_i 1(b_j . x_i > 0) x_i|| / n),
         and m grad^2 G = (m / alpha^2) grad^2 L."""
         batch = self.batch
-        if getattr(self, "gram_norm", None) is None:
-            self.gram_norm = np.linalg.norm(self.X, 2, axis=(1, 2))[:, None] ** 2
+        if self.gram_norm is None:
+            K = self.K if self.gram else np.matmul(self.X, self.X.transpose(0, 2, 1))
+            self.gram_norm = np.linalg.eigvalsh(K)[:, -1:]
         starts, n, g = batch.starts[:-1], self.F.shape[2], self.gram_norm
         a2 = np.add.reduceat(batch.a * batch.a, starts, axis=1)
         p2 = np.add.reduceat(np.einsum("smi,smi->sm", self.P, self.P), starts, axis=1)
@@ -190,17 +218,24 @@ class BlasStep:
         batch = self.batch
         of = batch.network_of
         GA = self.output_gradient()
+        coef = -(gamma_b / batch.alpha)
         if not (sequential or self.frozen):  # both gradients at the current point
-            G = self.input_gradient(-(gamma_b / batch.alpha))
+            self.kernels.input_factors(self.Z, batch.a, self.D, batch.starts, coef, self.Q)
         if decay:
             batch.a *= (1.0 - gamma_a * decay)[:, of]
         batch.a -= (gamma_a / batch.alpha)[:, of] * GA
-        if not self.frozen:
-            if sequential:  # the new a_j in the b-gradient
-                G = self.input_gradient(-(gamma_b / batch.alpha))
-            if decay:
-                batch.b *= (1.0 - gamma_b * decay)[:, of, None]
-            batch.b += G
+        if self.frozen:
+            return
+        if sequential:  # the new a_j in the b-gradient
+            self.kernels.input_factors(self.Z, batch.a, self.D, batch.starts, coef, self.Q)
+        if self.gram:
+            self.Z += np.matmul(self.Q, self.K)
+            self.C += self.Q
+            return
+        np.matmul(self.Q, self.Xm, out=self.G)
+        if decay:
+            batch.b *= (1.0 - gamma_b * decay)[:, of, None]
+        batch.b += self.G
 
 
 class ClosedFormStep:
