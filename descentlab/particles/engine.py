@@ -163,7 +163,7 @@ def evaluate(batch: ParticleBatch, sample: FixedSample) -> tuple[np.ndarray, np.
     F, D, L, margin = np.empty((S, R, n)), np.empty((S, R, n)), np.empty((S, R)), \
         np.empty((S, R))
     KERNELS[batch.act.code].forward(ZT, batch.a, batch.scale, batch.starts, F, False)
-    objectives(np.ascontiguousarray(y), F, sample.loss.code, D, L, margin)
+    objectives(np.ascontiguousarray(y), F, int(sample.loss.code), D, L, margin)
     return L, margin
 
 
@@ -257,6 +257,10 @@ class _Run:
         self.stop_loss = np.full((S, R), np.nan)
         self.loss0 = None
         self.sqrt_m = np.sqrt(np.asarray(batch.widths, dtype=np.float64))
+        self.static = None  # gamma when it does not change from step to step
+        if dynamics.schedule == "constant" and not dynamics.output_boost and stop is None:
+            self.static = np.full((S, R), dynamics.lr)
+        self.layers = (None, None, None)  # gamma and its per-layer steps
         self._make_step()
 
     def _make_step(self, keep: np.ndarray | None = None) -> None:
@@ -274,6 +278,9 @@ class _Run:
     def gammas(self, k: int, loss: np.ndarray | None) -> np.ndarray:
         """gamma_k (S_live, R) after the forward pass (``loss`` at the current point)."""
         dyn, work = self.dynamics, self.work
+        if self.static is not None:
+            self.time += self.static
+            return self.static
         if dyn.schedule == "curvature":
             gamma = dyn.lr / self.step.curvature()
         else:
@@ -312,12 +319,11 @@ class _Run:
         sequential = dyn.order == "sequential"
         if self.reduction == "compiled":
             gamma = self.gammas(k, None)
-            loss = self.step.fused(gamma * dyn.lr_a_scale, gamma * dyn.lr_b_scale, lam,
-                                   sequential)
+            loss = self.step.fused(*self.per_layer(gamma), lam, sequential)
         else:
             loss = self.step.forward()
             gamma = self.gammas(k, loss)
-            self.step.update(gamma * dyn.lr_a_scale, gamma * dyn.lr_b_scale, lam, sequential)
+            self.step.update(*self.per_layer(gamma), lam, sequential)
         if tau > 0:
             work, of = self.work, self.work.network_of
             sd_a = np.sqrt(2.0 * gamma * dyn.lr_a_scale * tau)[:, of]
@@ -325,6 +331,13 @@ class _Run:
             work.a += sd_a * rng.standard_normal(work.a.shape)
             work.b += sd_b * rng.standard_normal(work.b.shape)
         return loss
+
+    def per_layer(self, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(gamma lr_a_scale, gamma lr_b_scale), the same arrays while gamma is."""
+        if gamma is not self.layers[0]:
+            dyn = self.dynamics
+            self.layers = (gamma, gamma * dyn.lr_a_scale, gamma * dyn.lr_b_scale)
+        return self.layers[1], self.layers[2]
 
     def drop_finished(self) -> bool:
         """Let the streams whose networks all stopped leave the batch; True if none is left."""

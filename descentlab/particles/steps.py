@@ -53,8 +53,8 @@ class CompiledStep:
 
     def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, frozen: bool = False):
         self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
-        self.kernels = KERNELS[batch.act.code]
-        self.n = None
+        self.kernels, self.loss = KERNELS[batch.act.code], int(data.loss.code)  # plain ints:
+        self.n = self.key = None  # numba types an enum member slowly
 
     def _buffers(self, n: int) -> None:
         batch, mm = self.batch, self.mm
@@ -85,20 +85,25 @@ class CompiledStep:
             else:
                 np.matmul(bm, X.transpose(0, 2, 1), out=ZT)
             self.features_done = True
-        # a <- (1 - gamma_a lam) a - (gamma_a/alpha) GA in place; Q = -(gamma_b/alpha n) a* D
-        # sigma', so that b += Q X
-        lr_b = gamma_b / batch.alpha
+        key = self.key
+        if key is None or not (gamma_a is key[0] and gamma_b is key[1] and decay == key[2]
+                               and n == key[3]):
+            # a <- (1 - gamma_a lam) a - (gamma_a/alpha) GA in place; Q = -(gamma_b/alpha n)
+            # a* D sigma', so that b += Q X (recomputed only when the steps change)
+            self.key, lr_b = (gamma_a, gamma_b, decay, n), gamma_b / batch.alpha
+            self.coefs = (gamma_a / batch.alpha, -lr_b / n, 1.0 - gamma_a * decay,
+                          (1.0 - gamma_b * decay)[:, batch.network_of, None] if decay else None)
+        lr_a, coef_b, shrink_a, shrink_b = self.coefs
         self.kernels.fused_step(ZT, np.ascontiguousarray(y), a, batch.scale, batch.starts,
-                                self.data.loss.code, gamma_a / batch.alpha, -lr_b / n,
-                                1.0 - gamma_a * decay, sequential, self.F, self.D, self.Lm,
-                                self.GA, Q)
+                                self.loss, lr_a, coef_b, shrink_a, sequential, self.F, self.D,
+                                self.Lm, self.GA, Q)
         if not self.frozen:
             if S == 1:
                 np.matmul(Q[0], X[0], out=G[0])
             else:
                 np.matmul(Q, X, out=G)
-            if decay:
-                b *= (1.0 - gamma_b * decay)[:, batch.network_of, None]
+            if shrink_b is not None:
+                b *= shrink_b
             b += G
         return self.Lm
 
@@ -114,7 +119,7 @@ class BlasStep:
         not depend on when the others leave the batch)."""
         self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
         S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
-        self.kernels = KERNELS[batch.act.code]
+        self.kernels, self.loss = KERNELS[batch.act.code], int(data.loss.code)
         self.relu = batch.act.code == RELU
         if data.full_batch:
             X, y = broadcast(data.X, data.y, S)
@@ -172,7 +177,7 @@ class BlasStep:
         else:
             self._features()
             self.kernels.forward(self.P, batch.a, batch.scale, batch.starts, self.F, True)
-        objectives(self.y, self.F, self.data.loss.code, self.D, self.Lv, self.Mg)
+        objectives(self.y, self.F, self.loss, self.D, self.Lv, self.Mg)
         return self.Lv
 
     def curvature(self) -> np.ndarray:
