@@ -64,7 +64,7 @@ from .._validation import check_choice, check_int, check_positive
 from ..errors import DescentlabError, DivergenceError
 from .batch import ParticleBatch
 from .samples import FixedSample, FreshSamples, PopulationRisk
-from .steps import BlasStep, ClosedFormStep, CompiledStep, broadcast
+from .steps import ClosedFormStep, Step, broadcast
 
 ORDERS = ("simultaneous", "sequential")
 SCHEDULES = ("constant", "sqrt", "curvature")
@@ -183,7 +183,7 @@ def velocity(batch: ParticleBatch, data, a: np.ndarray | None = None,
         raise DescentlabError("data: the velocity field needs a full-batch FixedSample or a "
                               "PopulationRisk")
     _check_data(batch, data)
-    step = BlasStep(batch, data, np.dtype(np.float64))
+    step = Step(batch, data, np.dtype(np.float64), reduction="blas")
     loss = step.forward()
     ones = np.ones((batch.n_streams, batch.n_networks))
     return (step.output_gradient() / batch.alpha, step.input_gradient(ones) / batch.alpha,
@@ -269,11 +269,9 @@ class _Run:
         previous = getattr(self, "step", None)
         if self.reduction == "closed-form":
             self.step = ClosedFormStep(work, data)
-        elif self.reduction in ("blas", "gram"):
-            self.step = BlasStep(work, data, self.mm, frozen=frozen,
-                                 gram=self.reduction == "gram", previous=previous, keep=keep)
         else:
-            self.step = CompiledStep(work, data, self.mm, frozen=frozen)
+            self.step = Step(work, data, self.mm, reduction=self.reduction, frozen=frozen,
+                             previous=previous, keep=keep)
 
     def gammas(self, k: int, loss: np.ndarray | None) -> np.ndarray:
         """gamma_k (S_live, R) after the forward pass (``loss`` at the current point)."""
@@ -359,7 +357,7 @@ class _Run:
         return False
 
     def current(self) -> ParticleBatch:
-        """The live streams' batch, its input weights formed (``BlasStep.materialize``)."""
+        """The live streams' batch, its input weights formed (``Step.materialize``)."""
         if hasattr(self.step, "materialize"):
             self.step.materialize()
         return self.work

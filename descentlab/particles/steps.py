@@ -1,4 +1,4 @@
-"""How one step of every network of a batch is computed: three reductions of the same update.
+"""How one step of every network of a batch is computed: the reductions of one update.
 
 The update is that of ``descentlab.particles.engine`` (Eq. 3.3 of seed 002, per layer l,
 gamma_l = gamma_k x the layer's rate, weight decay lam, D_i = dL/dh(x_i)):
@@ -9,27 +9,24 @@ gamma_l = gamma_k x the layer's rate, weight decay lam, D_i = dL/dh(x_i)):
 (a*_j the old a_j, or the new one in the sequential order). Per step and stream, Z = b X^T
 and the input-layer sum Q X are BLAS products; ``matmul_dtype="float32"`` runs them in
 single precision (the particles, the sums of the compiled passes and the updates stay
-float64). The sums over samples of the rest are computed in one of three ways:
+float64). ``Step`` computes the other sums over samples in one of three ways:
 
-* ``CompiledStep``: one compiled pass per network (``_compiled.particles.fused_step``),
-  sums in 4 interleaved partial sums; the fastest for small networks (icm-fig2/3) and
-  per-sample losses; the step sizes must be known before the pass.
-* ``BlasStep``: compiled passes without sums over samples (forward, loss, Q) and the sums
-  P D as BLAS products per network; the fastest for large networks (icm-fig5/6), any loss
-  (the soft-min couples the samples), and the step size may depend on the forward pass
-  (a per-network curvature bound, early stopping). With a frozen input layer on a fixed
-  sample the features P = sigma(b X^T) are computed once and h = P^T (c a) is a product.
-  With ``gram=True`` (a fixed sample) the pre-activations are updated through the Gram
-  matrix K = X X^T: b_j - b_j(0) stays in the span of the inputs, b = b(0) + C X, and a
-  step is Z <- Z + Q K, C <- C + Q (one n x n product instead of the two n x D products
-  b X^T and Q X; b is formed when it is read). That is the span reduction of the
+* "compiled": one compiled pass per network (``_compiled.particles`` fused_step), sums in
+  4 interleaved partial sums; the fastest for small networks (icm-fig2/3) and per-sample
+  losses; the step sizes must be known before the pass (``fused``).
+* "blas": compiled passes without sums over samples (forward, loss, Q) and the sums P D as
+  BLAS products per network; the fastest for large networks (icm-fig5/6), any loss (the
+  soft-min couples the samples), and the step size may depend on the forward pass (a
+  per-network curvature bound, early stopping): ``forward`` then ``update``. With a frozen
+  input layer on a fixed sample the features P = sigma(b X^T) are computed once and
+  h = P^T (c a) is a product.
+* "gram" ("blas" on a fixed sample): the pre-activations are updated through the Gram
+  matrix K = X X^T. b_j - b_j(0) stays in the span of the inputs, b = b(0) + C X, and a step
+  is Z <- Z + Q K, C <- C + Q: one n x n product instead of the two n x D products b X^T
+  and Q X (b is formed when read, ``materialize``). That is the span reduction of the
   weakly-correlated experiment: inputs in d = 10^6 cost as much as in d = n.
-* ``ClosedFormStep``: the exact population risk (``PopulationRisk.velocity``).
 
-A step object owns the buffers of its batch; ``forward()`` returns the loss of every
-network at the current point (mean over the step's sample), ``update(gamma_a, gamma_b,
-decay, sequential)`` moves the particles with the per-network steps gamma_a, gamma_b
-(S, R) and the weight decay lam (``CompiledStep`` does both in one call, ``fused``).
+``ClosedFormStep`` descends the exact population risk (``PopulationRisk.velocity``).
 """
 
 from __future__ import annotations
@@ -48,108 +45,61 @@ def broadcast(X: np.ndarray, y: np.ndarray, S: int) -> tuple[np.ndarray, np.ndar
     return np.broadcast_to(X, (S,) + X.shape[1:]), np.broadcast_to(y, (S,) + y.shape[1:])
 
 
-class CompiledStep:
-    """Sums over samples inside one compiled pass (module docstring)."""
+class Step:
+    """The buffers and passes of one step on a sample (module docstring).
 
-    def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, frozen: bool = False):
-        self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
-        self.kernels, self.loss = KERNELS[batch.act.code], int(data.loss.code)  # plain ints:
-        self.n = self.key = None  # numba types an enum member slowly
+    ``previous``, ``keep``: continue the streams ``keep`` of a previous step (a Gram update
+    is carried over, not recomputed, so that a stream's arithmetic does not depend on when
+    the others leave the batch).
+    """
 
-    def _buffers(self, n: int) -> None:
-        batch, mm = self.batch, self.mm
-        S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
-        self.n = n
-        self.ZT, self.Q = np.empty((S, M, n), mm), np.empty((S, M, n), mm)
-        self.F, self.D = np.empty((S, R, n)), np.empty((S, R, n))
-        self.Lm, self.GA = np.empty((S, R)), np.empty((S, M))
-        self.G = np.empty((S, M, batch.dim), mm)
-        self.features_done = False
-
-    def fused(self, gamma_a: np.ndarray, gamma_b: np.ndarray, decay: float,
-              sequential: bool) -> np.ndarray:
-        """One step; returns the loss of the step's sample at the point before it."""
-        batch, mm = self.batch, self.mm
-        a, b, S = batch.a, batch.b, batch.n_streams
-        X, y = self.data.next()
-        X, y = broadcast(X, y, S)
-        n = X.shape[1]
-        if self.n != n:
-            self._buffers(n)
-        ZT, Q, G = self.ZT, self.Q, self.G
-        X = X if mm == X.dtype else X.astype(mm)
-        if not (self.frozen and self.features_done):
-            bm = b if mm == b.dtype else b.astype(mm)
-            if S == 1:
-                np.matmul(bm[0], X[0].T, out=ZT[0])
-            else:
-                np.matmul(bm, X.transpose(0, 2, 1), out=ZT)
-            self.features_done = True
-        key = self.key
-        if key is None or not (gamma_a is key[0] and gamma_b is key[1] and decay == key[2]
-                               and n == key[3]):
-            # a <- (1 - gamma_a lam) a - (gamma_a/alpha) GA in place; Q = -(gamma_b/alpha n)
-            # a* D sigma', so that b += Q X (recomputed only when the steps change)
-            self.key, lr_b = (gamma_a, gamma_b, decay, n), gamma_b / batch.alpha
-            self.coefs = (gamma_a / batch.alpha, -lr_b / n, 1.0 - gamma_a * decay,
-                          (1.0 - gamma_b * decay)[:, batch.network_of, None] if decay else None)
-        lr_a, coef_b, shrink_a, shrink_b = self.coefs
-        self.kernels.fused_step(ZT, np.ascontiguousarray(y), a, batch.scale, batch.starts,
-                                self.loss, lr_a, coef_b, shrink_a, sequential, self.F, self.D,
-                                self.Lm, self.GA, Q)
-        if not self.frozen:
-            if S == 1:
-                np.matmul(Q[0], X[0], out=G[0])
-            else:
-                np.matmul(Q, X, out=G)
-            if shrink_b is not None:
-                b *= shrink_b
-            b += G
-        return self.Lm
-
-
-class BlasStep:
-    """Sums over samples as BLAS products between compiled passes (module docstring)."""
-
-    def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, frozen: bool = False,
-                 gram: bool = False, previous: BlasStep | None = None,
+    def __init__(self, batch: ParticleBatch, data, mm: np.dtype, *, reduction: str,
+                 frozen: bool = False, previous: Step | None = None,
                  keep: np.ndarray | None = None):
-        """``previous``, ``keep``: continue the streams ``keep`` of a previous step (their
-        Gram update is carried over, not recomputed, so that a stream's arithmetic does
-        not depend on when the others leave the batch)."""
         self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
-        S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
+        self.compiled, self.gram = reduction == "compiled", reduction == "gram"
+        # plain ints: numba types an enum member slowly
         self.kernels, self.loss = KERNELS[batch.act.code], int(data.loss.code)
-        self.relu = batch.act.code == RELU
+        S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
         if data.full_batch:
             X, y = broadcast(data.X, data.y, S)
             self.X, self.y = np.ascontiguousarray(X), np.ascontiguousarray(y)
-            self.Xm = self.X.astype(mm)
+            self.Xm = self.X if mm == self.X.dtype else self.X.astype(mm)
         n = data.n if data.full_batch else data.batch_size
-        self.P = np.empty((S, M, n), mm)  # sigma(b X^T): recomputed each step, or frozen
-        # relu without the Gram update: P = relu(Z) in place (1(Z > 0) = 1(P > 0))
-        self.Z = self.P if self.relu and not gram else np.empty((S, M, n), mm)
-        self.gram, self.gram_norm = gram, None
-        if previous is not None:
-            self.gram_norm = None if previous.gram_norm is None else previous.gram_norm[keep]
-        if gram and previous is not None:
-            self.K, self.C, self.b0 = previous.K[keep], previous.C[keep], previous.b0[keep]
-            self.Z[...] = previous.Z[keep]
-        elif gram:
-            self.K = np.matmul(self.Xm, self.Xm.transpose(0, 2, 1))
-            self.b0, self.C = batch.b.copy(), np.zeros((S, M, n))
-            np.matmul(batch.b.astype(mm), self.Xm.transpose(0, 2, 1), out=self.Z)
+        # P = sigma(b X^T), in place of Z = b X^T for relu (1(Z > 0) = 1(P > 0)); the
+        # compiled pass reads Z only
+        self.Z = np.empty((S, M, n), mm)
+        self.P = self.Z if self.compiled or (batch.act.code == RELU and not self.gram) \
+            else np.empty((S, M, n), mm)
         self.F, self.D = np.empty((S, R, n)), np.empty((S, R, n))
         self.Lv, self.Mg, self.GA = np.empty((S, R)), np.empty((S, R)), np.empty((S, M))
         self.Q, self.G = np.empty((S, M, n), mm), np.empty((S, M, batch.dim), mm)
-        if frozen:
+        self.key = self.gram_norm = None
+        if previous is not None and previous.gram_norm is not None:
+            self.gram_norm = previous.gram_norm[keep]
+        if self.gram and previous is not None:
+            self.K, self.C, self.b0 = previous.K[keep], previous.C[keep], previous.b0[keep]
+            self.Z[...] = previous.Z[keep]
+        elif self.gram:
+            self.K = np.matmul(self.Xm, self.Xm.transpose(0, 2, 1))
+            self.b0, self.C = batch.b.copy(), np.zeros((S, M, n))
+            np.matmul(batch.b.astype(mm), self.Xm.transpose(0, 2, 1), out=self.Z)
+        if frozen and not self.compiled:  # the features, once: P = sigma(b X^T)
             self._features()
-            if self.relu:
+            if batch.act.code == RELU:
                 np.maximum(self.P, 0, out=self.P)
             else:
                 self.kernels.forward(self.P, batch.a, batch.scale, batch.starts, self.F, True)
 
+    def _sample(self) -> None:
+        """The step's sample: the fixed one, or the next batch of a stream."""
+        if not self.data.full_batch:
+            X, y = broadcast(*self.data.next(), self.batch.n_streams)
+            self.X, self.y = X, np.ascontiguousarray(y)
+            self.Xm = X if self.mm == X.dtype else X.astype(self.mm)
+
     def _features(self) -> None:
+        """Z = b X^T (unless updated through the Gram matrix), and P = Z before sigma."""
         if not self.gram:
             b = self.batch.b
             bm = b if self.mm == b.dtype else b.astype(self.mm)
@@ -162,13 +112,38 @@ class BlasStep:
         if self.gram:
             np.add(self.b0, np.matmul(self.C, self.X), out=self.batch.b)
 
+    # ------------------------------------------------------------------ compiled
+    def fused(self, gamma_a: np.ndarray, gamma_b: np.ndarray, decay: float,
+              sequential: bool) -> np.ndarray:
+        """One step; returns the loss of the step's sample at the point before it."""
+        batch, b = self.batch, self.batch.b
+        self._sample()
+        if not self.frozen or self.key is None:
+            self._features()
+        key = self.key
+        if key is None or not (gamma_a is key[0] and gamma_b is key[1] and decay == key[2]):
+            # a <- (1 - gamma_a lam) a - (gamma_a/alpha) GA in place; Q = -(gamma_b/alpha n)
+            # a* D sigma', so that b += Q X (recomputed only when the steps change)
+            self.key, lr_b = (gamma_a, gamma_b, decay), gamma_b / batch.alpha
+            self.coefs = (gamma_a / batch.alpha, -lr_b / self.Z.shape[2],
+                          1.0 - gamma_a * decay,
+                          (1.0 - gamma_b * decay)[:, batch.network_of, None] if decay else None)
+        lr_a, coef_b, shrink_a, shrink_b = self.coefs
+        self.kernels.fused_step(self.Z, self.y, batch.a, batch.scale, batch.starts, self.loss,
+                                lr_a, coef_b, shrink_a, sequential, self.F, self.D, self.Lv,
+                                self.GA, self.Q)
+        if not self.frozen:
+            np.matmul(self.Q, self.Xm, out=self.G)
+            if shrink_b is not None:
+                b *= shrink_b
+            b += self.G
+        return self.Lv
+
+    # ---------------------------------------------------------------------- blas
     def forward(self) -> np.ndarray:
         """F = h, D = dL/dh and the loss L of every network at the current point."""
         batch = self.batch
-        if not self.data.full_batch:
-            X, y = broadcast(*self.data.next(), batch.n_streams)
-            self.X, self.y = X, np.ascontiguousarray(y)
-            self.Xm = X.astype(self.mm)
+        self._sample()
         if self.frozen:
             w = (batch.scale * batch.a).astype(self.mm)
             for r in range(batch.n_networks):
@@ -214,8 +189,7 @@ class BlasStep:
         """G = Q X with Q = coef a D sigma'(Z): the b-step for coef = -gamma_b/alpha."""
         batch = self.batch
         self.kernels.input_factors(self.Z, batch.a, self.D, batch.starts, coef, self.Q)
-        np.matmul(self.Q, self.Xm, out=self.G)
-        return self.G
+        return np.matmul(self.Q, self.Xm, out=self.G)
 
     def update(self, gamma_a: np.ndarray, gamma_b: np.ndarray, decay: float,
                sequential: bool) -> None:
@@ -264,4 +238,4 @@ class ClosedFormStep:
         batch.b -= gamma_b[:, of, None] * self.vb
 
 
-__all__ = ["BlasStep", "ClosedFormStep", "CompiledStep", "broadcast"]
+__all__ = ["ClosedFormStep", "Step", "broadcast"]
