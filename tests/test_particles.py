@@ -15,24 +15,19 @@ from threadpoolctl import threadpool_limits
 from descentlab import DescentlabError, DivergenceError, run
 from descentlab.data.teacher import Teacher, TeacherStudentData
 from descentlab.methods import GD
-from descentlab.particles import (
+from descentlab.particles.batch import ParticleBatch, seeded
+from descentlab.particles.engine import (
     Dynamics,
     EarlyStop,
-    FixedSample,
-    FreshSamples,
-    ParticleBatch,
-    PopulationRisk,
-    animate,
     evaluate,
-    gradient_flow,
-    particle_positions,
-    polar_flow,
     published_sgd,
-    seeded,
     snapshot,
     train,
     velocity,
 )
+from descentlab.particles.flow import gradient_flow, polar_flow
+from descentlab.particles.plotting import animate, particle_positions
+from descentlab.particles.samples import FixedSample, FreshSamples, PopulationRisk
 from descentlab.problems.twolayer import TwoLayerProblem
 from descentlab.theory.kernels import population_velocity
 
@@ -362,6 +357,25 @@ def test_gram_update_is_gradient_descent_in_the_span_of_the_inputs():
         np.testing.assert_allclose(runs[0].batch.b, runs[1].batch.b, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(runs[0].loss, runs[1].loss, rtol=1e-11)
         assert np.all(runs[0].loss[-1] < 0.8 * runs[0].loss[0])  # they learn
+
+
+def test_particle_positions_and_animation(tmp_path):
+    a = np.array([1.0, -2.0, 0.0])
+    b = np.array([[1.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
+    pos = particle_positions(a, b)
+    np.testing.assert_allclose(pos[0], [np.tanh(0.5), 0.0])
+    np.testing.assert_allclose(pos[1], [0.0, np.tanh(3.0)])
+    assert np.all(pos[2] == 0.0)
+    rng = np.random.default_rng(0)
+    frames_a = [rng.standard_normal((5, m)) for m in (3, 40)]
+    frames_b = [rng.standard_normal((5, m, 2)) for m in (3, 40)]
+    path = animate(frames_a, frames_b, [0, 1, 2, 3, 4], tmp_path / "flow.gif",
+                   teacher=_teacher(d=2), titles=["m = 3", "m = 40"])
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.n_frames == 5
+    assert path.stat().st_size < 3e6
 
 
 @pytest.mark.parametrize("call, argument", [

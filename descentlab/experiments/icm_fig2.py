@@ -43,19 +43,10 @@ import numpy as np
 import pandas as pd
 
 from ..data.teacher import Teacher
-from ..particles import (
-    KEY_INIT,
-    KEY_TEACHER,
-    KEY_TRAIN,
-    FreshSamples,
-    ParticleBatch,
-    animate,
-    plot_particles,
-    published_sgd,
-    seeded,
-    snapshot,
-    train,
-)
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import published_sgd, snapshot, train
+from ..particles.plotting import animate, plot_particles
+from ..particles.samples import FreshSamples
 from ..theory.kernels import population_risk
 from .base import Claim, Experiment
 from .registry import register

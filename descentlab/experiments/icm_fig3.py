@@ -49,19 +49,9 @@ from scipy.stats import spearmanr
 
 from .._validation import check_choice
 from ..data.teacher import Teacher
-from ..particles import (
-    KEY_INIT,
-    KEY_TEACHER,
-    KEY_TEST,
-    KEY_TRAIN,
-    FreshSamples,
-    ParticleBatch,
-    evaluate,
-    published_sgd,
-    seeded,
-    train,
-)
-from ..particles.engine import MATMUL_DTYPES
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, evaluate, published_sgd, train
+from ..particles.samples import FreshSamples
 from ..theory.kernels import population_risk
 from .base import Claim, Experiment
 from .registry import register

@@ -66,19 +66,11 @@ import pandas as pd
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData, cluster_centers
 from ..data.teacher import add_bias
-from ..particles import (
-    KEY_INIT,
-    KEY_TEACHER,
-    KEY_TEST,
-    KEY_TRAIN,
-    FixedSample,
-    ParticleBatch,
-    seeded,
-    train,
-)
-from ..particles.engine import MATMUL_DTYPES
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, train
 from ..particles.margins import init_margin, margin_gd, margin_records, recorded_margins
 from ..particles.plotting import NEGATIVE, POSITIVE
+from ..particles.samples import FixedSample
 from ..theory.kernels import empirical_kernel, hard_margin_svm, limit_kernel
 from .base import Claim, Experiment
 from .registry import register

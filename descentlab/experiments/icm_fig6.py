@@ -68,17 +68,8 @@ from scipy.stats import spearmanr
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData
 from ..data.teacher import add_bias
-from ..particles import (
-    KEY_INIT,
-    KEY_TEACHER,
-    KEY_TEST,
-    KEY_TRAIN,
-    FixedSample,
-    ParticleBatch,
-    seeded,
-    train,
-)
-from ..particles.engine import MATMUL_DTYPES
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, train
 from ..particles.margins import (
     init_margin,
     margin_gd,
@@ -86,6 +77,7 @@ from ..particles.margins import (
     recorded_margins,
     rkhs_margin,
 )
+from ..particles.samples import FixedSample
 from ..theory.kernels import hard_margin_svm, limit_kernel
 from .base import Claim, Experiment
 from .registry import register

@@ -64,16 +64,9 @@ from .._validation import check_choice
 from ..data.teacher import Teacher
 from ..errors import DescentlabError
 from ..methods.langevin import temperature_at
-from ..particles import (
-    KEY_INIT,
-    KEY_TEACHER,
-    KEY_TRAIN,
-    Dynamics,
-    FixedSample,
-    ParticleBatch,
-    seeded,
-    train,
-)
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import Dynamics, train
+from ..particles.samples import FixedSample
 from ..theory.kernels import population_risk
 from .base import Claim, Experiment
 from .registry import register

@@ -91,16 +91,9 @@ import pandas as pd
 from .._validation import check_int
 from ..data.sphere import balanced_neurons, sphere_data
 from ..errors import DescentlabError
-from ..particles import (
-    KEY_INIT,
-    KEY_TRAIN,
-    Dynamics,
-    EarlyStop,
-    FixedSample,
-    ParticleBatch,
-    seeded,
-    train,
-)
+from ..particles.batch import KEY_INIT, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import Dynamics, EarlyStop, train
+from ..particles.samples import FixedSample
 from ..theory import loglog_slope
 from .base import Claim, Experiment
 from .registry import register
