@@ -85,13 +85,10 @@ class ParticleBatch:
         """
         streams = check_int("streams", streams, minimum=1)
         dim = check_int("dim", dim, minimum=1)
-        a_rows, b_rows = [], []
-        for s in range(streams):
-            parts = [init(check_int("widths", m, minimum=1), dim, rng_for(s, r), **init_options)
-                     for r, m in enumerate(widths)]
-            a_rows.append(np.concatenate([p[0] for p in parts]))
-            b_rows.append(np.concatenate([p[1] for p in parts]))
-        return cls(tuple(widths), np.stack(a_rows), np.stack(b_rows), alpha, activation)
+        widths = [check_int("widths", m, minimum=1) for m in widths]
+        return cls.from_networks([[init(m, dim, rng_for(s, r), **init_options)
+                                   for r, m in enumerate(widths)] for s in range(streams)],
+                                 alpha=alpha, activation=activation)
 
     @classmethod
     def from_networks(cls, networks: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]], *,

@@ -98,6 +98,10 @@ class Dynamics:
         check_positive("weight_decay", self.weight_decay, strict=False)
         check_positive("kappa", self.kappa, strict=False)
 
+    @property
+    def noisy(self) -> bool:
+        return callable(self.temperature) or self.temperature > 0
+
     def temperature_at(self, k: int) -> tuple[float, float]:
         """(tau_k, lam_k) after k steps."""
         tau = float(self.temperature(k) if callable(self.temperature) else self.temperature)
@@ -127,15 +131,13 @@ class EarlyStop:
 class TrainResult:
     """What ``train`` returns.
 
-    record_steps (T,): the steps of the records; record_time (T, S, R): the time
-    sum_k gamma_k of each network at those steps; loss (T, S, R): the objective L (not
-    divided by alpha^2) at those steps on a fixed sample (full batch) or the population
-    risk, otherwise the mean loss of the batches of the steps since the previous record
-    (NaN at step 0); margin (T, S, R): min_i y_i h(x_i) on a fixed sample with labels
-    (None otherwise); records: ``observe``'s values stacked (T, ...); time (S, R):
-    sum_k gamma_k of each network; with ``stop``, stopped_at (S, R) the step at which each
-    network stopped (``steps`` if it did not) and stop_loss (S, R) its loss there.
-    NaN marks the records of streams that had left the batch.
+    record_steps (T,) the steps of the records, record_time (T, S, R) the time sum_k gamma_k
+    of each network there; loss (T, S, R): the objective L (not divided by alpha^2) on a
+    fixed sample (full batch) or the population risk, otherwise the loss of the last step's
+    batch (NaN at step 0); margin (T, S, R): min_i y_i h(x_i) on a fixed sample with labels
+    (else None); records: ``observe``'s values stacked (T, ...); time (S, R); with ``stop``,
+    stopped_at (S, R) the step at which each network stopped (``steps`` if it did not) and
+    stop_loss (S, R) its loss there. NaN marks the records of streams that left the batch.
     """
 
     batch: ParticleBatch
@@ -158,8 +160,7 @@ def evaluate(batch: ParticleBatch, sample: FixedSample) -> tuple[np.ndarray, np.
     """(L, min_i y_i h(x_i)) of every network on the whole sample, (S, R) each (float64)."""
     X, y = broadcast(sample.X, sample.y, batch.n_streams)
     ZT = np.matmul(batch.b, X.transpose(0, 2, 1))
-    S, n = y.shape
-    R = batch.n_networks
+    (S, n), R = y.shape, batch.n_networks
     F, D, L, margin = np.empty((S, R, n)), np.empty((S, R, n)), np.empty((S, R)), \
         np.empty((S, R))
     KERNELS[batch.act.code].forward(ZT, batch.a, batch.scale, batch.starts, F, False)
@@ -184,18 +185,9 @@ def velocity(batch: ParticleBatch, data, a: np.ndarray | None = None,
                               "PopulationRisk")
     _check_data(batch, data)
     step = Step(batch, data, np.dtype(np.float64), reduction="blas")
-    loss = step.forward()
+    loss = step.forward().copy()
     ones = np.ones((batch.n_streams, batch.n_networks))
-    return (step.output_gradient() / batch.alpha, step.input_gradient(ones) / batch.alpha,
-            loss.copy())
-
-
-def _steps_array(values, steps: int, name: str) -> np.ndarray:
-    arr = np.unique(np.asarray(list(values), dtype=np.int64))
-    if arr.size and (arr[0] < 0 or arr[-1] > steps):
-        raise DescentlabError(f"{name}: expected step counts in [0, {steps}], got values in "
-                              f"[{arr[0]}, {arr[-1]}]")
-    return arr
+    return step.output_gradient() / batch.alpha, step.input_gradient(ones) / batch.alpha, loss
 
 
 def _check_data(batch: ParticleBatch, data) -> None:
@@ -211,71 +203,64 @@ def _check_data(batch: ParticleBatch, data) -> None:
                               f"networks")
 
 
-def _reduction(requested: str, batch, data, dynamics: Dynamics, stop, mm: np.dtype) -> str:
+def _reduction(requested: str, batch, data, dyn: Dynamics, stop, mm: np.dtype) -> str:
+    """The reduction of ``train`` (its docstring), after checking that it can run."""
     if isinstance(data, PopulationRisk):
-        if dynamics.order == "sequential":
+        if dyn.order == "sequential":
             raise DescentlabError("order: 'sequential' needs a sample-based risk "
                                   "(FreshSamples or FixedSample), not PopulationRisk")
         return "closed-form"
-    if dynamics.schedule == "curvature" and not (
-            data.loss.code == LossCode.SQUARE and batch.act.code == RELU and data.full_batch):
+    fixed = isinstance(data, FixedSample) and data.full_batch
+    if dyn.schedule == "curvature" and not (data.loss.code == LossCode.SQUARE and fixed
+                                            and batch.act.code == RELU):
         raise DescentlabError("schedule: 'curvature' needs the square loss, relu and a "
                               "full-batch FixedSample")
-    if stop is not None and not (isinstance(data, FixedSample) and data.full_batch):
+    if stop is not None and not fixed:
         raise DescentlabError("stop: early stopping needs a full-batch FixedSample")
     needs = "soft-min loss" if data.loss.code == LossCode.SOFTMIN else \
-        "curvature schedule" if dynamics.schedule == "curvature" else \
+        "curvature schedule" if dyn.schedule == "curvature" else \
         "early stop" if stop is not None else None
     if requested == "compiled" and needs:
         raise DescentlabError(f"reduction: the {needs} needs reduction='blas' (or 'auto')")
-    if requested == "gram" and not (isinstance(data, FixedSample) and data.full_batch
-                                    and mm == np.float64 and not dynamics.weight_decay
-                                    and not dynamics.kappa and not _noisy(dynamics)):
+    if requested == "gram" and not (fixed and mm == np.float64 and not dyn.weight_decay
+                                    and not dyn.kappa and not dyn.noisy):
         raise DescentlabError("reduction: 'gram' needs a full-batch FixedSample, float64 "
                               "products, and neither weight decay nor temperature")
-    if requested == "gram":
-        return "gram"
-    return "blas" if requested == "blas" or needs else "compiled"
-
-
-def _noisy(dynamics: Dynamics) -> bool:
-    return callable(dynamics.temperature) or dynamics.temperature > 0
+    return requested if requested in ("blas", "gram") else "blas" if needs else "compiled"
 
 
 class _Run:
-    """The state of one ``train`` call: the networks still in the batch and their clocks."""
+    """One ``train`` call: the networks still in the batch, their clocks and the records."""
 
     def __init__(self, batch: ParticleBatch, data, dynamics: Dynamics, stop, reduction: str,
                  mm: np.dtype):
-        self.out, self.work, self.data = batch, batch, data
+        self.out, self.work, self.data, self.step = batch, batch, data, None
         self.dynamics, self.stop, self.reduction, self.mm = dynamics, stop, reduction, mm
         S, R = batch.n_streams, batch.n_networks
-        self.live = np.arange(S)
-        self.time = np.zeros((S, R))
-        self.done = np.zeros((S, R), bool)
-        self.stopped_at = np.full((S, R), -1, dtype=np.int64)
-        self.stop_loss = np.full((S, R), np.nan)
-        self.loss0 = None
+        self.live, self.time, self.done = np.arange(S), np.zeros((S, R)), np.zeros((S, R), bool)
+        self.stopped_at, self.stop_loss = np.full((S, R), -1), np.full((S, R), np.nan)
+        self.loss0 = self.last_loss = None
         self.sqrt_m = np.sqrt(np.asarray(batch.widths, dtype=np.float64))
         self.static = None  # gamma when it does not change from step to step
         if dynamics.schedule == "constant" and not dynamics.output_boost and stop is None:
             self.static = np.full((S, R), dynamics.lr)
         self.layers = (None, None, None)  # gamma and its per-layer steps
+        self.rows: dict[str, list] = {"step": [], "time": [], "loss": [], "margin": []}
+        self.extra: dict[str, list] = {}
         self._make_step()
 
     def _make_step(self, keep: np.ndarray | None = None) -> None:
-        work, data, dyn = self.work, self.data, self.dynamics
-        frozen = dyn.lr_b_scale == 0 and data.full_batch
-        previous = getattr(self, "step", None)
+        work, data = self.work, self.data
         if self.reduction == "closed-form":
             self.step = ClosedFormStep(work, data)
         else:
-            self.step = Step(work, data, self.mm, reduction=self.reduction, frozen=frozen,
-                             previous=previous, keep=keep)
+            self.step = Step(work, data, self.mm, reduction=self.reduction, previous=self.step,
+                             frozen=self.dynamics.lr_b_scale == 0 and data.full_batch,
+                             keep=keep)
 
     def gammas(self, k: int, loss: np.ndarray | None) -> np.ndarray:
         """gamma_k (S_live, R) after the forward pass (``loss`` at the current point)."""
-        dyn, work = self.dynamics, self.work
+        dyn, work, live = self.dynamics, self.work, self.live
         if self.static is not None:
             self.time += self.static
             return self.static
@@ -285,50 +270,23 @@ class _Run:
             gamma = np.full((work.n_streams, work.n_networks),
                             dyn.lr / np.sqrt(k + 1.0) if dyn.schedule == "sqrt" else dyn.lr)
         if dyn.output_boost:
-            rms = np.sqrt(np.add.reduceat(work.a * work.a, work.starts[:-1], axis=1)) \
-                / self.sqrt_m
-            gamma *= np.maximum(1.0, rms)
+            a2 = np.add.reduceat(work.a * work.a, work.starts[:-1], axis=1)
+            gamma *= np.maximum(1.0, np.sqrt(a2) / self.sqrt_m)
         if self.stop is not None:
-            live = self.live
             if not np.all(np.isfinite(loss)):
                 raise DivergenceError(f"train: the loss is not finite after {k - 1} steps; "
                                       f"lower the step size 'lr' (it was {dyn.lr:g})")
-            if self.loss0 is None:
-                self.loss0 = loss.copy()
-            newly = ~self.done[live]
-            crit = np.zeros_like(newly)
-            if self.stop.rtol is not None:
-                crit |= loss <= self.stop.rtol * self.loss0
-            if self.stop.max_time is not None:
-                crit |= self.time[live] >= self.stop.max_time
-            newly &= crit
+            self.loss0 = loss.copy() if self.loss0 is None else self.loss0
+            rtol, max_time = self.stop.rtol, self.stop.max_time
+            newly = ~self.done[live] & (
+                (loss <= rtol * self.loss0 if rtol is not None else False)
+                | (self.time[live] >= max_time if max_time is not None else False))
             rows, cols = np.nonzero(newly)
-            self.stopped_at[live[rows], cols] = k - 1
+            self.stopped_at[live[rows], cols], self.done[live[rows], cols] = k - 1, True
             self.stop_loss[live[rows], cols] = loss[rows, cols]
-            self.done[live[rows], cols] = True
             gamma[self.done[live]] = 0.0
-        self.time[self.live] += gamma
+        self.time[live] += gamma
         return gamma
-
-    def advance(self, k: int, rng) -> np.ndarray:
-        """Step k of every live network; returns the loss of its sample before the step."""
-        dyn = self.dynamics
-        tau, lam = dyn.temperature_at(k - 1)
-        sequential = dyn.order == "sequential"
-        if self.reduction == "compiled":
-            gamma = self.gammas(k, None)
-            loss = self.step.fused(*self.per_layer(gamma), lam, sequential)
-        else:
-            loss = self.step.forward()
-            gamma = self.gammas(k, loss)
-            self.step.update(*self.per_layer(gamma), lam, sequential)
-        if tau > 0:
-            work, of = self.work, self.work.network_of
-            sd_a = np.sqrt(2.0 * gamma * dyn.lr_a_scale * tau)[:, of]
-            sd_b = np.sqrt(2.0 * gamma * dyn.lr_b_scale * tau)[:, of, None]
-            work.a += sd_a * rng.standard_normal(work.a.shape)
-            work.b += sd_b * rng.standard_normal(work.b.shape)
-        return loss
 
     def per_layer(self, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(gamma lr_a_scale, gamma lr_b_scale), the same arrays while gamma is."""
@@ -337,12 +295,29 @@ class _Run:
             self.layers = (gamma, gamma * dyn.lr_a_scale, gamma * dyn.lr_b_scale)
         return self.layers[1], self.layers[2]
 
+    def advance(self, k: int, rng) -> None:
+        """Step k of every live network."""
+        dyn, work = self.dynamics, self.work
+        tau, lam = dyn.temperature_at(k - 1)
+        sequential = dyn.order == "sequential"
+        if self.reduction == "compiled":
+            gamma = self.gammas(k, None)
+            self.last_loss = self.step.fused(*self.per_layer(gamma), lam, sequential)
+        else:
+            self.last_loss = self.step.forward()
+            gamma = self.gammas(k, self.last_loss)
+            self.step.update(*self.per_layer(gamma), lam, sequential)
+        if tau > 0:
+            of = work.network_of
+            work.a += np.sqrt(2.0 * gamma * dyn.lr_a_scale * tau)[:, of] \
+                * rng.standard_normal(work.a.shape)
+            work.b += np.sqrt(2.0 * gamma * dyn.lr_b_scale * tau)[:, of, None] \
+                * rng.standard_normal(work.b.shape)
+
     def drop_finished(self) -> bool:
         """Let the streams whose networks all stopped leave the batch; True if none is left."""
-        if self.stop is None:
-            return False
         finished = self.done[self.live].all(axis=1)
-        if not finished.any():
+        if self.stop is None or not finished.any():
             return False
         self.sync()
         keep = ~finished
@@ -350,24 +325,41 @@ class _Run:
         if not self.live.size:
             self.work = self.out
             return True
-        self.work = self.work.streams(keep)
-        self.data = self.data.streams(keep)
+        self.work, self.data = self.work.streams(keep), self.data.streams(keep)
         self.loss0 = self.loss0[keep]
         self._make_step(keep)
         return False
 
-    def current(self) -> ParticleBatch:
-        """The live streams' batch, its input weights formed (``Step.materialize``)."""
+    def sync(self) -> ParticleBatch:
+        """Form the input weights (``Step.materialize``), copy the live streams' particles
+        into the full batch; returns the live streams' batch."""
         if hasattr(self.step, "materialize"):
             self.step.materialize()
+        if self.work is not self.out:
+            self.out.a[self.live], self.out.b[self.live] = self.work.a, self.work.b
         return self.work
 
-    def sync(self) -> None:
-        """Copy the live streams' particles into the full batch."""
-        work = self.current()
-        if work is not self.out:
-            self.out.a[self.live] = work.a
-            self.out.b[self.live] = work.b
+    def record(self, k: int, observe) -> None:
+        """The loss (and margin) of every network after k steps, and ``observe(batch)``."""
+        S, R = self.out.n_streams, self.out.n_networks
+        loss, margin = np.full((S, R), np.nan), np.full((S, R), np.nan)
+        live, work, data = self.live, self.sync(), self.data
+        if isinstance(data, PopulationRisk):
+            loss[live] = data.velocity(work, work.a, work.b)[2]
+        elif data.full_batch:
+            loss[live], margin[live] = evaluate(work, data)
+        elif self.last_loss is not None:
+            loss[live] = self.last_loss
+        if not np.all(np.isfinite(loss[live])) and (k or data.full_batch):
+            bad = sorted({self.out.widths[r] for r in np.nonzero(
+                ~np.isfinite(loss[live]).all(axis=0))[0]})
+            raise DivergenceError(f"train: the loss of the networks of widths {bad} is not "
+                                  f"finite after {k} steps; lower the step size 'lr' (it "
+                                  f"was {self.dynamics.lr:g})")
+        for key, value in zip(self.rows, (k, self.time.copy(), loss, margin), strict=True):
+            self.rows[key].append(value)
+        for key, value in ({} if observe is None else observe(self.out)).items():
+            self.extra.setdefault(key, []).append(np.asarray(value))
 
 
 def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
@@ -381,12 +373,12 @@ def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
     ``record_at``: step counts at which the loss is recorded and ``observe(batch)`` called
     (default: 0 and ``steps``; an integer k: every k steps). ``rng``: the Generator of the
     Langevin noise (needed when the temperature is positive). ``matmul_dtype="float32"``
-    computes the two matrix products of a step in single precision; ``reduction``: how the
-    sums over samples are computed ("compiled", "blas", or "auto": "blas" when the
-    soft-min loss, the curvature schedule or early stopping needs it; "gram": "blas" with
-    the pre-activations updated through the Gram matrix of a fixed sample, for inputs of
-    high dimension; ``descentlab.particles.steps``). A network whose
-    loss becomes NaN/Inf raises DivergenceError at the next record (lower ``lr``).
+    computes the two matrix products of a step in single precision. ``reduction``: how the
+    sums over samples are computed (``descentlab.particles.steps``): "compiled", "blas",
+    "gram" ("blas" with the pre-activations updated through the Gram matrix of a fixed
+    sample, for inputs of high dimension), or "auto": "blas" when the soft-min loss, the
+    curvature schedule or early stopping needs it, else "compiled". A network whose loss
+    becomes NaN/Inf raises DivergenceError at the next record (lower ``lr``).
     """
     if not isinstance(batch, ParticleBatch):
         raise DescentlabError(f"batch: expected a ParticleBatch, got {type(batch).__name__}")
@@ -397,73 +389,38 @@ def train(batch: ParticleBatch, data, dynamics: Dynamics, steps: int, *,
     check_choice("reduction", reduction, REDUCTIONS)
     _check_data(batch, data)
     if isinstance(record_at, numbers.Integral):
-        every = check_int("record_at", record_at, minimum=1)
-        recorded = range(0, steps + 1, every)
+        record = set(range(0, steps + 1, check_int("record_at", record_at, minimum=1)))
     else:
-        recorded = _steps_array([0, steps] if record_at is None else record_at, steps,
-                                "record_at")
-    if _noisy(dynamics) and not isinstance(rng, np.random.Generator):
+        record = {int(k) for k in ([0, steps] if record_at is None else record_at)}
+        if record and (min(record) < 0 or max(record) > steps):
+            raise DescentlabError(f"record_at: expected step counts in [0, {steps}], got "
+                                  f"values in [{min(record)}, {max(record)}]")
+    if dynamics.noisy and not isinstance(rng, np.random.Generator):
         raise DescentlabError("rng: a positive temperature needs a numpy Generator")
     run = _Run(batch.copy(), data, dynamics, stop,
                _reduction(reduction, batch, data, dynamics, stop, mm), mm)
-    out = run.out
-    S, R = out.n_streams, out.n_networks
-    exact = isinstance(data, PopulationRisk) or data.full_batch
-    labels = isinstance(data, FixedSample) and data.loss.labels and data.full_batch
-    rows: dict[str, list] = {"step": [], "time": [], "loss": [], "margin": []}
-    extra: dict[str, list] = {}
-    loss_sum, loss_count = np.zeros((S, R)), 0
-    record = set(int(k) for k in recorded)
-
-    def observe_at(k: int) -> None:
-        nonlocal loss_sum, loss_count
-        loss, margin = np.full((S, R), np.nan), np.full((S, R), np.nan)
-        live, work = run.live, run.current()
-        if isinstance(data, PopulationRisk):
-            loss[live] = data.velocity(work, work.a, work.b)[2]
-        elif exact:
-            loss[live], margin[live] = evaluate(work, run.data)
-        elif loss_count:
-            loss = loss_sum / loss_count
-        if (exact or loss_count) and not np.all(np.isfinite(loss[live])):
-            bad = sorted({out.widths[r] for r in np.nonzero(
-                ~np.isfinite(loss[live]).all(axis=0))[0]})
-            raise DivergenceError(f"train: the loss of the networks of widths {bad} is not "
-                                  f"finite after {k} steps; lower the step size 'lr' (it "
-                                  f"was {dynamics.lr:g})")
-        loss_sum, loss_count = np.zeros((S, R)), 0
-        rows["step"].append(k)
-        rows["time"].append(run.time.copy())
-        rows["loss"].append(loss)
-        rows["margin"].append(margin)
-        if observe is not None:
-            run.sync()
-            for key, value in observe(out).items():
-                extra.setdefault(key, []).append(np.asarray(value))
-
     if 0 in record:
-        observe_at(0)
+        run.record(0, observe)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(1, steps + 1):
-            loss = run.advance(k, rng)
-            if not exact:
-                loss_sum += loss
-                loss_count += 1
+            run.advance(k, rng)
             if run.drop_finished():
                 break
             if k in record:
-                observe_at(k)
+                run.record(k, observe)
+    out = run.out
     run.sync()
-    result = TrainResult(out, np.asarray(rows["step"], dtype=np.int64),
-                         np.array(rows["time"]).reshape(-1, S, R),
-                         np.array(rows["loss"]).reshape(-1, S, R),
-                         np.array(rows["margin"]).reshape(-1, S, R) if labels else None,
-                         {key: np.stack(v) for key, v in extra.items()}, run.time)
+    S, R = out.n_streams, out.n_networks
+    rows = {key: np.array(v).reshape((-1,) + (() if key == "step" else (S, R)))
+            for key, v in run.rows.items()}
+    labels = isinstance(data, FixedSample) and data.loss.labels and data.full_batch
+    result = TrainResult(out, rows["step"].astype(np.int64), rows["time"], rows["loss"],
+                         rows["margin"] if labels else None,
+                         {key: np.stack(v) for key, v in run.extra.items()}, run.time)
     if stop is not None:
         left = run.stopped_at < 0
         if left.any():
-            final, _ = evaluate(out, data)
-            run.stopped_at[left], run.stop_loss[left] = steps, final[left]
+            run.stopped_at[left], run.stop_loss[left] = steps, evaluate(out, data)[0][left]
         result.stopped_at, result.stop_loss = run.stopped_at, run.stop_loss
     return result
 

@@ -80,8 +80,28 @@ def _times(t_end: float, t_eval) -> np.ndarray:
     return times
 
 
-def _risk(batch: ParticleBatch, data, a, b) -> np.ndarray:
-    return velocity(batch, data, a, b)[2]
+def _result(batch: ParticleBatch, data, times, a: np.ndarray, b: np.ndarray) -> FlowResult:
+    return FlowResult(times, a, b, np.stack([velocity(batch, data, a[k], b[k])[2]
+                                             for k in range(len(times))]))
+
+
+def _solve(field, u0: np.ndarray, v0: np.ndarray, times: np.ndarray, solver: str,
+           rtol: float, atol: float, max_evals: int):
+    """solve_ivp of (u, v)' = field(u, v); (times, u (T, ...), v (T, ...))."""
+    nu = u0.size
+
+    def rhs(_t, w):
+        du, dv = field(w[:nu].reshape(u0.shape), w[nu:].reshape(v0.shape))
+        return np.concatenate([du.ravel(), dv.ravel()])
+
+    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])),
+                    np.concatenate([u0.ravel(), v0.ravel()]), method=solver, t_eval=times,
+                    rtol=rtol, atol=atol)
+    if not sol.success:
+        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
+                              f"method='euler'")
+    return (sol.t, sol.y[:nu].T.reshape((-1,) + u0.shape),
+            sol.y[nu:].T.reshape((-1,) + v0.shape))
 
 
 def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
@@ -94,7 +114,6 @@ def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "so
     """
     check_choice("method", method, METHODS)
     times = _times(t_end, t_eval)
-    shape_a, shape_b = batch.a.shape, batch.b.shape
     if method == "euler":
         dt = check_positive("dt", dt)
         velocity(batch, data)  # checks the data: a full-batch FixedSample or PopulationRisk
@@ -103,23 +122,12 @@ def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "so
         at = np.searchsorted(res.record_steps, ks)
         return FlowResult(times, res.records["a"][at], res.records["b"][at], res.loss[at])
 
-    na = batch.a.size
-
-    def rhs(_t, w):
-        a, b = w[:na].reshape(shape_a), w[na:].reshape(shape_b)
+    def field(a, b):
         va, vb, _ = velocity(batch, data, a, b)
-        return -np.concatenate([va.ravel(), vb.ravel()])
+        return -va, -vb
 
-    w0 = np.concatenate([batch.a.ravel(), batch.b.ravel()])
-    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])), w0, method=solver,
-                    t_eval=times, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
-                              f"method='euler'")
-    a = sol.y[:na].T.reshape((-1,) + shape_a)
-    b = sol.y[na:].T.reshape((-1,) + shape_b)
-    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
-                                             for k in range(len(sol.t))]))
+    return _result(batch, data, *_solve(field, batch.a, batch.b, times, solver, rtol, atol,
+                                        max_evals))
 
 
 def to_polar(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,40 +176,21 @@ def polar_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve
     if method == "euler":
         dt = check_positive("dt", dt)
         r, eta = r0.copy(), eta0.copy()
-        out_a, out_b, risks = [], [], []
-        k_done = 0
+        out_r, out_eta, k_done = [], [], 0
         for t in times:
-            k = int(round(t / dt))
-            for _ in range(k - k_done):
+            for _ in range(int(round(t / dt)) - k_done):
                 dr, deta, _ = polar_velocity(batch, data, r, eta)
                 r = r + dt * dr
                 eta = eta + dt * deta
                 eta /= np.linalg.norm(eta, axis=-1, keepdims=True)
-            k_done = max(k, k_done)
-            a, b = from_polar(r, eta)
-            out_a.append(a)
-            out_b.append(b)
-            risks.append(_risk(batch, data, a, b))
-        return FlowResult(times, np.stack(out_a), np.stack(out_b), np.stack(risks))
+            k_done = max(int(round(t / dt)), k_done)
+            out_r.append(r)
+            out_eta.append(eta)
+        return _result(batch, data, times, *from_polar(np.stack(out_r), np.stack(out_eta)))
 
-    nr, shape_r, shape_eta = r0.size, r0.shape, eta0.shape
-
-    def rhs(_t, w):
-        dr, deta, _ = polar_velocity(batch, data, w[:nr].reshape(shape_r),
-                                     w[nr:].reshape(shape_eta))
-        return np.concatenate([dr.ravel(), deta.ravel()])
-
-    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])),
-                    np.concatenate([r0.ravel(), eta0.ravel()]), method=solver, t_eval=times,
-                    rtol=rtol, atol=atol)
-    if not sol.success:
-        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
-                              f"method='euler'")
-    r = sol.y[:nr].T.reshape((-1,) + shape_r)
-    eta = sol.y[nr:].T.reshape((-1,) + shape_eta)
-    a, b = from_polar(r, eta)
-    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
-                                             for k in range(len(sol.t))]))
+    t, r, eta = _solve(lambda r, eta: polar_velocity(batch, data, r, eta)[:2], r0, eta0,
+                       times, solver, rtol, atol, max_evals)
+    return _result(batch, data, t, *from_polar(r, eta))
 
 
 __all__ = ["FlowResult", "from_polar", "gradient_flow", "polar_flow", "polar_velocity",

@@ -50,6 +50,8 @@ from .._validation import check_choice
 from ..errors import DescentlabError
 from .batch import ParticleBatch
 from .engine import Dynamics, TrainResult
+from .samples import FixedSample
+from .steps import broadcast
 
 REGIMES = ("both", "output")
 B_INITS = ("gaussian", "sphere")
@@ -77,27 +79,13 @@ def init_margin(m: int, dim: int, rng: np.random.Generator, *, regime: str,
     return (rng.standard_normal(m) if regime == "both" else np.zeros(m)), b
 
 
-def _as_streams(batch: ParticleBatch, X, y, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim == 2:
-        X = X[None]
-    if y.ndim == 1:
-        y = y[None]
-    S = batch.n_streams
-    if X.ndim != 3 or X.shape[0] not in (1, S) or X.shape[2] != batch.dim:
-        raise DescentlabError(f"{name}: expected shape (n, {batch.dim}) or ({S}, n, "
-                              f"{batch.dim}), got {X.shape}")
-    if y.shape != X.shape[:2] and not (y.shape[0] == 1 and y.shape[1] == X.shape[1]):
-        raise DescentlabError(f"y: expected shape {X.shape[:2]} (labels of {name}), got "
-                              f"{y.shape}")
-    if not np.all(np.isfinite(X)):
-        raise DescentlabError(f"{name}: contains NaN or Inf")
-    if not np.all(np.abs(y) == 1):
-        raise DescentlabError("y: margin losses need labels in {-1, +1}")
-    X = np.broadcast_to(X, (S,) + X.shape[1:])
-    y = np.broadcast_to(y, (S, X.shape[1]))
-    return np.ascontiguousarray(X), np.ascontiguousarray(y)
+def _labelled(batch: ParticleBatch, X, y, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
+    """X (S, n, D) and labels y (S, n) in {-1, +1} of one sample per stream (or one for all)."""
+    sample = FixedSample(X, y, loss="logistic")  # checks shapes, values and labels
+    if sample.dim != batch.dim or sample.n_streams not in (1, batch.n_streams):
+        raise DescentlabError(f"{name}: expected inputs of dimension {batch.dim} for "
+                              f"{batch.n_streams} streams, got shape {sample.X.shape}")
+    return broadcast(sample.X, sample.y, batch.n_streams)
 
 
 def network_norms(batch: ParticleBatch, regime: str) -> np.ndarray:
@@ -113,7 +101,7 @@ def network_norms(batch: ParticleBatch, regime: str) -> np.ndarray:
 
 def raw_margins(batch: ParticleBatch, X, y) -> np.ndarray:
     """(S, R): min_i y_i f(x_i) on X (n, D) or (S, n, D)."""
-    X, y = _as_streams(batch, X, y)
+    X, y = _labelled(batch, X, y)
     return (y[:, :, None] * batch.predict(X)).min(axis=1)
 
 
@@ -131,7 +119,7 @@ def rkhs_margin(batch: ParticleBatch, X, y) -> np.ndarray:
 
 def misclassification(batch: ParticleBatch, X, y) -> np.ndarray:
     """(S, R): fraction of points with y f(x) <= 0 (a zero output counts as an error)."""
-    X, y = _as_streams(batch, X, y, "X_test")
+    X, y = _labelled(batch, X, y, "X_test")
     return (y[:, :, None] * batch.predict(X) <= 0).mean(axis=1)
 
 
