@@ -146,23 +146,23 @@ def run(args) -> dict:
                                             .round().astype(int)]))
     history = {k: [] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc",
                                "seconds")}
-    traj_a, traj_b = [], []  # (a, b) at the checkpoints, b reduced later to 2 coordinates
-    seconds, done = 0.0, 0
-    for k in checkpoints:
-        if k > done:
-            t0 = time.perf_counter()
-            batch = train(batch, sample, dynamics, int(k - done), record_at=[0],
-                          matmul_dtype="float32").batch
-            seconds += time.perf_counter() - t0
-            done = int(k)
+    clock = {"start": time.perf_counter(), "metrics": 0.0}  # training time: without metrics
+
+    def observe(batch):
+        t0, done = time.perf_counter(), int(checkpoints[len(history["step"])])
+        seconds = t0 - clock["start"] - clock["metrics"]
         tr, te = metrics(batch, X, y), metrics(batch, Xt, yt)
         for key, value in zip(history, (done, *tr, *te, seconds), strict=True):
             history[key].append(value)
-        traj_a.append(batch.a[0].copy())
-        traj_b.append(batch.b[0].copy())
         print(f"step {done:6d}  train loss {tr[0]:.4f} acc {tr[1]:.4f}  "
               f"test loss {te[0]:.4f} acc {te[1]:.4f}  ({seconds:.1f} s)", flush=True)
-    b = batch.b[0]
+        clock["metrics"] += time.perf_counter() - t0
+        return {"a": batch.a[0].copy(), "b": batch.b[0].copy()}  # b reduced to 2D later
+
+    res = train(batch, sample, dynamics, args.steps, record_at=checkpoints, observe=observe,
+                matmul_dtype="float32")
+    traj_a, traj_b, seconds = res.records["a"], res.records["b"], history["seconds"][-1]
+    b = res.batch.b[0]
     moved = np.linalg.norm(b - b0, axis=1) / np.linalg.norm(b0, axis=1)
     baseline = linear_baseline(X, y, Xt, yt)
     summary = {"classes": list(data["names"]), "n_train": int(len(y)), "n_test": int(len(yt)),
@@ -174,7 +174,7 @@ def run(args) -> dict:
                "linear_baseline_test_accuracy": baseline,
                "mean_relative_displacement_b": float(moved.mean()),
                "train_seconds": seconds, "history": history}
-    return {"summary": summary, "traj_a": np.array(traj_a), "traj_b": np.array(traj_b),
+    return {"summary": summary, "traj_a": traj_a, "traj_b": traj_b,
             "side": data["side"], "names": data["names"]}
 
 

@@ -69,7 +69,7 @@ from ..data.teacher import add_bias
 from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
 from ..particles.engine import MATMUL_DTYPES, train
 from ..particles.margins import init_margin, margin_gd, margin_records, recorded_margins
-from ..particles.plotting import NEGATIVE, POSITIVE
+from ..particles.plotting import NEGATIVE, POSITIVE, particle_positions
 from ..particles.samples import FixedSample
 from ..theory.kernels import empirical_kernel, hard_margin_svm, limit_kernel
 from .base import Claim, Experiment
@@ -282,9 +282,7 @@ class IcmFig5(Experiment):
             a = part["a"].to_numpy()
             b = part[["b1", "b2", "b3"]].to_numpy()
             mass = np.abs(a) * np.linalg.norm(b, axis=1)
-            p = np.abs(a)[:, None] * b[:, :2] / mass.mean()
-            rho = np.linalg.norm(p, axis=1, keepdims=True)
-            q = np.tanh(rho / 2) * p / np.maximum(rho, 1e-300)
+            q = particle_positions(a / mass.mean(), b)  # |a_j| b_j on (x1, x2), tanh scale
             ax = axes[2, col]
             t = np.linspace(0, 2 * np.pi, 200)
             ax.plot(np.tanh(0.5) * np.cos(t), np.tanh(0.5) * np.sin(t), color="k", lw=0.6)

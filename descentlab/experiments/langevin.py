@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -189,7 +188,7 @@ class LangevinExperiment(Experiment):
             a[r] = task["init_scale"] * g.standard_normal(m)
             b[r] = task["init_scale"] * g.standard_normal((m, d)) / math.sqrt(d)
         relative = task["confinement"] == "relative"
-        dynamics = Dynamics(task["gamma"], temperature=partial(_at, self.schedule_of(task)),
+        dynamics = Dynamics(task["gamma"], temperature=self.schedule_of(task).__getitem__,
                             weight_decay=0.0 if relative else task["weight_decay"],
                             kappa=task["kappa"] if relative else 0.0)
         steps = task["steps"]
@@ -329,10 +328,6 @@ class LangevinExperiment(Experiment):
         axes[0].set_title("annealing vs fixed temperature")
         figs["annealing"] = fig
         return figs
-
-
-def _at(taus: np.ndarray, k: int) -> float:
-    return float(taus[k])
 
 
 def _second_moment(batch: ParticleBatch) -> dict[str, np.ndarray]:
