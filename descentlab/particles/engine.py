@@ -245,6 +245,10 @@ class _Run:
         if dynamics.schedule == "constant" and not dynamics.output_boost and stop is None:
             self.static = np.full((S, R), dynamics.lr)
         self.layers = (None, None, None)  # gamma and its per-layer steps
+        self.unit = dynamics.lr_a_scale == dynamics.lr_b_scale == 1.0
+        self.sequential = dynamics.order == "sequential"
+        self.temperature = None if callable(dynamics.temperature) else \
+            dynamics.temperature_at(0)  # (tau, lam) when constant
         self.rows: dict[str, list] = {"step": [], "time": [], "loss": [], "margin": []}
         self.extra: dict[str, list] = {}
         self._make_step()
@@ -267,7 +271,7 @@ class _Run:
         if dyn.schedule == "curvature":
             gamma = dyn.lr / self.step.curvature()
         else:
-            gamma = np.full((work.n_streams, work.n_networks),
+            gamma = np.full(work.a.shape[:1] + self.time.shape[1:],
                             dyn.lr / np.sqrt(k + 1.0) if dyn.schedule == "sqrt" else dyn.lr)
         if dyn.output_boost:
             a2 = np.add.reduceat(work.a * work.a, work.starts[:-1], axis=1)
@@ -285,28 +289,32 @@ class _Run:
             self.stopped_at[live[rows], cols], self.done[live[rows], cols] = k - 1, True
             self.stop_loss[live[rows], cols] = loss[rows, cols]
             gamma[self.done[live]] = 0.0
-        self.time[live] += gamma
+        if work is self.out:
+            self.time += gamma
+        else:
+            self.time[live] += gamma
         return gamma
 
     def per_layer(self, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(gamma lr_a_scale, gamma lr_b_scale), the same arrays while gamma is."""
+        if self.unit:
+            return gamma, gamma
         if gamma is not self.layers[0]:
-            dyn = self.dynamics
-            self.layers = (gamma, gamma * dyn.lr_a_scale, gamma * dyn.lr_b_scale)
+            self.layers = (gamma, *(gamma if scale == 1.0 else gamma * scale for scale in
+                                    (self.dynamics.lr_a_scale, self.dynamics.lr_b_scale)))
         return self.layers[1], self.layers[2]
 
     def advance(self, k: int, rng) -> None:
         """Step k of every live network."""
         dyn, work = self.dynamics, self.work
-        tau, lam = dyn.temperature_at(k - 1)
-        sequential = dyn.order == "sequential"
+        tau, lam = self.temperature or dyn.temperature_at(k - 1)
         if self.reduction == "compiled":
             gamma = self.gammas(k, None)
-            self.last_loss = self.step.fused(*self.per_layer(gamma), lam, sequential)
+            self.last_loss = self.step.fused(*self.per_layer(gamma), lam, self.sequential)
         else:
             self.last_loss = self.step.forward()
             gamma = self.gammas(k, self.last_loss)
-            self.step.update(*self.per_layer(gamma), lam, sequential)
+            self.step.update(*self.per_layer(gamma), lam, self.sequential)
         if tau > 0:
             of = work.network_of
             work.a += np.sqrt(2.0 * gamma * dyn.lr_a_scale * tau)[:, of] \
@@ -316,8 +324,10 @@ class _Run:
 
     def drop_finished(self) -> bool:
         """Let the streams whose networks all stopped leave the batch; True if none is left."""
+        if self.stop is None:
+            return False
         finished = self.done[self.live].all(axis=1)
-        if self.stop is None or not finished.any():
+        if not finished.any():
             return False
         self.sync()
         keep = ~finished

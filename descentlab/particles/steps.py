@@ -194,15 +194,17 @@ class Step:
     def update(self, gamma_a: np.ndarray, gamma_b: np.ndarray, decay: float,
                sequential: bool) -> None:
         """Move the particles after ``forward``."""
-        batch = self.batch
-        of = batch.network_of
+        batch, of = self.batch, self.batch.network_of
         GA = self.output_gradient()
-        coef = -(gamma_b / batch.alpha)
+        shrink_a, shrink_b = (1.0 - gamma_a * decay, 1.0 - gamma_b * decay) if decay else (0, 0)
+        if batch.alpha != 1.0:  # x / 1.0 = x: skipped for speed
+            gamma_a, gamma_b = gamma_a / batch.alpha, gamma_b / batch.alpha
+        coef = -gamma_b
         if not (sequential or self.frozen):  # both gradients at the current point
             self.kernels.input_factors(self.Z, batch.a, self.D, batch.starts, coef, self.Q)
         if decay:
-            batch.a *= (1.0 - gamma_a * decay)[:, of]
-        batch.a -= (gamma_a / batch.alpha)[:, of] * GA
+            batch.a *= shrink_a[:, of]
+        batch.a -= gamma_a[:, of] * GA
         if self.frozen:
             return
         if sequential:  # the new a_j in the b-gradient
@@ -213,7 +215,7 @@ class Step:
             return
         np.matmul(self.Q, self.Xm, out=self.G)
         if decay:
-            batch.b *= (1.0 - gamma_b * decay)[:, of, None]
+            batch.b *= shrink_b[:, of, None]
         batch.b += self.G
 
 
