@@ -52,6 +52,7 @@ gradient flows (``descentlab.particles.flow``).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ class _Run:
             gamma = dyn.lr / self.step.curvature()
         else:
             gamma = np.full(work.a.shape[:1] + self.time.shape[1:],
-                            dyn.lr / np.sqrt(k + 1.0) if dyn.schedule == "sqrt" else dyn.lr)
+                            dyn.lr / math.sqrt(k + 1.0) if dyn.schedule == "sqrt" else dyn.lr)
         if dyn.output_boost:
             a2 = np.add.reduceat(work.a * work.a, work.starts[:-1], axis=1)
             gamma *= np.maximum(1.0, np.sqrt(a2) / self.sqrt_m)
@@ -300,8 +301,8 @@ class _Run:
         if self.unit:
             return gamma, gamma
         if gamma is not self.layers[0]:
-            self.layers = (gamma, *(gamma if scale == 1.0 else gamma * scale for scale in
-                                    (self.dynamics.lr_a_scale, self.dynamics.lr_b_scale)))
+            sa, sb = self.dynamics.lr_a_scale, self.dynamics.lr_b_scale
+            self.layers = (gamma, gamma if sa == 1.0 else gamma * sa, gamma * sb)
         return self.layers[1], self.layers[2]
 
     def advance(self, k: int, rng) -> None:

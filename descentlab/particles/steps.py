@@ -58,6 +58,7 @@ class Step:
                  keep: np.ndarray | None = None):
         self.batch, self.data, self.mm, self.frozen = batch, data, mm, frozen
         self.compiled, self.gram = reduction == "compiled", reduction == "gram"
+        self.fixed, self.R = data.full_batch, batch.n_networks
         # plain ints: numba types an enum member slowly
         self.kernels, self.loss = KERNELS[batch.act.code], int(data.loss.code)
         S, M, R = batch.n_streams, batch.n_particles, batch.n_networks
@@ -92,11 +93,10 @@ class Step:
                 self.kernels.forward(self.P, batch.a, batch.scale, batch.starts, self.F, True)
 
     def _sample(self) -> None:
-        """The step's sample: the fixed one, or the next batch of a stream."""
-        if not self.data.full_batch:
-            X, y = broadcast(*self.data.next(), self.batch.n_streams)
-            self.X, self.y = X, np.ascontiguousarray(y)
-            self.Xm = X if self.mm == X.dtype else X.astype(self.mm)
+        """The next batch of a stream (a fixed sample is read once, in ``__init__``)."""
+        X, y = broadcast(*self.data.next(), self.batch.n_streams)
+        self.X, self.y = X, np.ascontiguousarray(y)
+        self.Xm = X if self.mm == X.dtype else X.astype(self.mm)
 
     def _features(self) -> None:
         """Z = b X^T (unless updated through the Gram matrix), and P = Z before sigma."""
@@ -117,7 +117,8 @@ class Step:
               sequential: bool) -> np.ndarray:
         """One step; returns the loss of the step's sample at the point before it."""
         batch, b = self.batch, self.batch.b
-        self._sample()
+        if not self.fixed:
+            self._sample()
         if not self.frozen or self.key is None:
             self._features()
         key = self.key
@@ -143,10 +144,11 @@ class Step:
     def forward(self) -> np.ndarray:
         """F = h, D = dL/dh and the loss L of every network at the current point."""
         batch = self.batch
-        self._sample()
+        if not self.fixed:
+            self._sample()
         if self.frozen:
             w = (batch.scale * batch.a).astype(self.mm)
-            for r in range(batch.n_networks):
+            for r in range(self.R):
                 j0, j1 = batch.starts[r], batch.starts[r + 1]
                 self.F[:, r] = np.matmul(w[:, None, j0:j1], self.P[:, j0:j1])[:, 0]
         else:
@@ -180,7 +182,7 @@ class Step:
         """GA[s, j] = sum_i P[s, j, i] D[s, r(j), i] (BLAS, one product per network)."""
         batch, D = self.batch, self.D
         Dm = D if self.mm == D.dtype else D.astype(self.mm)
-        for r in range(batch.n_networks):
+        for r in range(self.R):
             j0, j1 = batch.starts[r], batch.starts[r + 1]
             self.GA[:, j0:j1] = np.matmul(self.P[:, j0:j1], Dm[:, r, :, None])[:, :, 0]
         return self.GA
@@ -199,7 +201,7 @@ class Step:
         shrink_a, shrink_b = (1.0 - gamma_a * decay, 1.0 - gamma_b * decay) if decay else (0, 0)
         if batch.alpha != 1.0:  # x / 1.0 = x: skipped for speed
             gamma_a, gamma_b = gamma_a / batch.alpha, gamma_b / batch.alpha
-        coef = -gamma_b
+        coef = None if self.frozen else -gamma_b
         if not (sequential or self.frozen):  # both gradients at the current point
             self.kernels.input_factors(self.Z, batch.a, self.D, batch.starts, coef, self.Q)
         if decay:
