@@ -26,10 +26,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from descentlab.data.teacher import Teacher
 from descentlab.experiments.icm_fig3 import Config, IcmFig3, run_repetition
-from descentlab.meanfield import seeded
-from descentlab.meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
-from descentlab.problems.twolayer import Teacher, init_particles
+from descentlab.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, seeded
+from descentlab.problems.twolayer import init_particles
 
 
 def plain_training(m: int, task: dict) -> float:

@@ -4,7 +4,7 @@
 
 trained by particle SGD with the mean-field step scaling (Eq. 3.3 of seed 002:
 W <- W - gamma m grad G(W), minibatches drawn with replacement, logistic loss, labels
--1/+1) through ``descentlab.meanfield`` (ParticleBatch, FixedSample, ParticleSGD, train).
+-1/+1) through ``descentlab.particles`` (ParticleBatch, FixedSample, Dynamics, train).
 The images (Debian's ``dataset-fashion-mnist``, read with
 ``descentlab.data.load_fashion_mnist``) are average-pooled (``--pool``), centred with the
 training mean, scaled so that E||x||^2 = 1, and get a constant bias coordinate.
@@ -48,17 +48,19 @@ import numpy as np  # noqa: E402
 
 from descentlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist  # noqa: E402
 from descentlab.data.fashion_mnist import class_index  # noqa: E402
+from descentlab.data.teacher import add_bias  # noqa: E402
 from descentlab.errors import DescentlabError  # noqa: E402
-from descentlab.meanfield import (  # noqa: E402
+from descentlab.particles import (  # noqa: E402
+    KEY_INIT,
+    KEY_TEST,
+    KEY_TRAIN,
+    Dynamics,
     FixedSample,
     ParticleBatch,
-    ParticleSGD,
     plot_particles,
     seeded,
     train,
 )
-from descentlab.meanfield.particles import KEY_INIT, KEY_TEST, KEY_TRAIN  # noqa: E402
-from descentlab.problems.twolayer import add_bias  # noqa: E402
 
 KEY_SUBSET = 0  # stream of the training subset (seeded(seed, KEY_SUBSET))
 
@@ -139,28 +141,28 @@ def run(args) -> dict:
     sample = FixedSample(X, y, loss="logistic",
                          batch_size=args.batch_size or None,
                          rng=seeded(args.seed, KEY_TRAIN) if args.batch_size else None)
-    dynamics = ParticleSGD(args.lr)
+    dynamics = Dynamics(args.lr)
     checkpoints = np.unique(np.concatenate([[0], np.geomspace(1, args.steps, args.records)
                                             .round().astype(int)]))
     history = {k: [] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc",
                                "seconds")}
-    traj_a, traj_b = [], []  # (a, b) at the checkpoints, b reduced later to 2 coordinates
-    seconds, done = 0.0, 0
-    for k in checkpoints:
-        if k > done:
-            t0 = time.perf_counter()
-            batch = train(batch, sample, dynamics, int(k - done), record_at=[0],
-                          matmul_dtype="float32").batch
-            seconds += time.perf_counter() - t0
-            done = int(k)
+    clock = {"start": time.perf_counter(), "metrics": 0.0}  # training time: without metrics
+
+    def observe(batch):
+        t0, done = time.perf_counter(), int(checkpoints[len(history["step"])])
+        seconds = t0 - clock["start"] - clock["metrics"]
         tr, te = metrics(batch, X, y), metrics(batch, Xt, yt)
         for key, value in zip(history, (done, *tr, *te, seconds), strict=True):
             history[key].append(value)
-        traj_a.append(batch.a[0].copy())
-        traj_b.append(batch.b[0].copy())
         print(f"step {done:6d}  train loss {tr[0]:.4f} acc {tr[1]:.4f}  "
               f"test loss {te[0]:.4f} acc {te[1]:.4f}  ({seconds:.1f} s)", flush=True)
-    b = batch.b[0]
+        clock["metrics"] += time.perf_counter() - t0
+        return {"a": batch.a[0].copy(), "b": batch.b[0].copy()}  # b reduced to 2D later
+
+    res = train(batch, sample, dynamics, args.steps, record_at=checkpoints, observe=observe,
+                matmul_dtype="float32")
+    traj_a, traj_b, seconds = res.records["a"], res.records["b"], history["seconds"][-1]
+    b = res.batch.b[0]
     moved = np.linalg.norm(b - b0, axis=1) / np.linalg.norm(b0, axis=1)
     baseline = linear_baseline(X, y, Xt, yt)
     summary = {"classes": list(data["names"]), "n_train": int(len(y)), "n_test": int(len(yt)),
@@ -172,7 +174,7 @@ def run(args) -> dict:
                "linear_baseline_test_accuracy": baseline,
                "mean_relative_displacement_b": float(moved.mean()),
                "train_seconds": seconds, "history": history}
-    return {"summary": summary, "traj_a": np.array(traj_a), "traj_b": np.array(traj_b),
+    return {"summary": summary, "traj_a": traj_a, "traj_b": traj_b,
             "side": data["side"], "names": data["names"]}
 
 

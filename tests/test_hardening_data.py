@@ -27,7 +27,7 @@ from descentlab.data import (
 )
 from descentlab.errors import DescentlabError
 from descentlab.estimators import Ridge
-from descentlab.meanfield import FixedSample
+from descentlab.particles.samples import FixedSample
 from descentlab.problems import (
     DiagonalNetwork,
     LeastSquares,

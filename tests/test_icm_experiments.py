@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 from descentlab import DescentlabError
+from descentlab.data.teacher import Teacher
 from descentlab.executors import JoblibExecutor, SerialExecutor
 from descentlab.experiments import get_experiment, icm_fig2, reproduce
 from descentlab.experiments.icm_fig2 import IcmFig2, aligned_weights, draw_teacher
 from descentlab.experiments.icm_fig3 import IcmFig3
-from descentlab.problems.twolayer import Teacher
 from descentlab.sweep import canonical_json, run_sweep
 
 

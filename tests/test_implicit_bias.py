@@ -15,27 +15,37 @@ import pytest
 from scipy.optimize import minimize
 
 from descentlab.data.clusters import ClusterData, cluster_centers
+from descentlab.data.teacher import add_bias
 from descentlab.errors import DescentlabError
 from descentlab.experiments.icm_fig5 import IcmFig5, direction_groups, directions_for
 from descentlab.experiments.icm_fig6 import IcmFig6
-from descentlab.meanfield import ParticleBatch, seeded
-from descentlab.meanfield.implicit_bias import (
-    MarginGD,
-    init_networks,
+from descentlab.particles import FixedSample, ParticleBatch, seeded, train
+from descentlab.particles.margins import (
+    init_margin,
+    margin_gd,
+    margin_records,
     misclassification,
     network_norms,
     normalized_margin,
-    published_margin_gd,
-    train_margin,
+    recorded_margins,
 )
-from descentlab.meanfield.kernels_ref import (
+from descentlab.theory.kernels import (
     empirical_kernel,
     hard_margin_svm,
     kkt_residual,
     limit_kernel,
     sphere_relu_kernel,
 )
-from descentlab.problems.twolayer import add_bias
+
+
+def _init(widths, dim, rng_for, regime, **options):
+    return ParticleBatch.init(widths, dim, rng_for, init=init_margin, regime=regime, **options)
+
+
+def _train(batch, X, y, gd, steps, *, loss="softmin", regime="both", **options):
+    """Margin GD as the experiments run it (the sums over samples as BLAS products)."""
+    return train(batch, FixedSample(X, y, loss=loss), gd, steps, reduction="blas",
+                 observe=margin_records(regime), **options)
 
 
 @pytest.fixture(autouse=True)
@@ -133,45 +143,48 @@ def test_one_step_is_a_gradient_step(loss, regime, fd_grad):
 
     theta = np.concatenate([a0, b0.ravel()])
     grad = fd_grad(objective, theta)
-    gd = MarginGD(lr=0.3, loss=loss, schedule="sqrt", output_boost=False)
+    gd = margin_gd(0.3, regime=regime, schedule="sqrt", output_boost=False)
     batch = ParticleBatch((m,), a0[None], b0[None])
-    res = train_margin(batch, X, y, gd, 1, regime=regime)
     step = 0.3 / np.sqrt(2) * m
     expect_a = a0 - step * grad[:m]
     expect_b = b0 - step * grad[m:].reshape(m, D) if regime == "both" else b0
-    assert np.allclose(res.batch.a[0], expect_a, atol=1e-7)
-    assert np.allclose(res.batch.b[0], expect_b, atol=1e-7)
-    assert np.isclose(res.objective[0, 0, 0], objective(theta))
+    for reduction in ("blas", "compiled"):  # soft-min couples the samples: BLAS only
+        if reduction == "compiled" and loss == "softmin":
+            continue
+        res = train(batch, FixedSample(X, y, loss=loss), gd, 1, reduction=reduction)
+        assert np.allclose(res.batch.a[0], expect_a, atol=1e-7)
+        assert np.allclose(res.batch.b[0], expect_b, atol=1e-7)
+        assert np.isclose(res.loss[0, 0, 0], objective(theta))
 
 
 def test_batched_equals_alone_and_float32_close():
     dist = ClusterData.draw(3, 4, seeded(0, 0))
     X, y = dist.sample(30, seeded(0, 1))
     X = add_bias(X)
-    gd = published_margin_gd()
-    both = init_networks([20, 50], 5, lambda s, r: seeded(3, s, r), regime="both")
-    res = train_margin(both, X, y, gd, 200, regime="both")
-    alone = init_networks([50], 5, lambda s, r: seeded(3, s, 1), regime="both")
-    res1 = train_margin(alone, X, y, gd, 200, regime="both")
+    gd = margin_gd()
+    both = _init([20, 50], 5, lambda s, r: seeded(3, s, r), "both")
+    res = _train(both, X, y, gd, 200)
+    alone = _init([50], 5, lambda s, r: seeded(3, s, 1), "both")
+    res1 = _train(alone, X, y, gd, 200)
     assert np.array_equal(res.batch.network(0, 1)[0], res1.batch.a[0])
-    assert np.array_equal(res.margin[-1, 0, 1], res1.margin[-1, 0, 0])
-    res32 = train_margin(both, X, y, gd, 200, regime="both", matmul_dtype="float32")
+    assert np.array_equal(recorded_margins(res)[-1, 0, 1], recorded_margins(res1)[-1, 0, 0])
+    res32 = _train(both, X, y, gd, 200, matmul_dtype="float32")
     assert np.allclose(res32.batch.a, res.batch.a, rtol=1e-3, atol=1e-4)
 
 
 def test_bad_input():
-    batch = init_networks([4], 3, lambda s, r: seeded(0), regime="both")
+    batch = _init([4], 3, lambda s, r: seeded(0), "both")
     X = np.zeros((5, 3))
     with pytest.raises(DescentlabError, match="labels"):
-        train_margin(batch, X, np.zeros(5), MarginGD(), 1, regime="both")
+        _train(batch, X, np.zeros(5), margin_gd(), 1)
     with pytest.raises(DescentlabError, match="regime"):
-        train_margin(batch, X, np.ones(5), MarginGD(), 1, regime="hidden")
-    with pytest.raises(DescentlabError, match="shape"):
-        train_margin(batch, np.zeros((5, 2)), np.ones(5), MarginGD(), 1, regime="both")
+        margin_gd(regime="hidden")
+    with pytest.raises(DescentlabError, match="dimension"):
+        _train(batch, np.zeros((5, 2)), np.ones(5), margin_gd(), 1)
     with pytest.raises(DescentlabError, match="loss"):
-        MarginGD(loss="square")
+        FixedSample(X, np.ones(5), loss="hinge")
     with pytest.raises(DescentlabError, match="lr"):
-        MarginGD(lr=-1.0)
+        margin_gd(lr=-1.0)
 
 
 # ------------------------------------------------------------------------- kernel SVM
@@ -234,19 +247,19 @@ def test_output_training_converges_to_the_kernel_svm():
     Xt, _ = ClusterData.draw(3, 2, seeded(0, 0)).sample(300, seeded(0, 3))
     Xt = add_bias(Xt)
     m = 400
-    batch = init_networks([m], 3, lambda s, r: seeded(5, s, r), regime="output")
+    batch = _init([m], 3, lambda s, r: seeded(5, s, r), "output")
     b = batch.b[0]
     K = empirical_kernel(b, X)
     assert K.diagonal().max() < 1.0  # the step 1 is below 1/L
     svm = hard_margin_svm(K, y)
-    gd = MarginGD(lr=1.0, schedule="constant", output_boost=False)
-    res = train_margin(batch, X, y, gd, 40_000, regime="output", record_at=[10_000, 40_000])
+    gd = margin_gd(1.0, regime="output", schedule="constant", output_boost=False)
+    res = _train(batch, X, y, gd, 40_000, regime="output", record_at=[10_000, 40_000])
     a = res.batch.a[0]
     g = (np.maximum(Xt @ b.T, 0) @ a / m) / (np.linalg.norm(a) / np.sqrt(m))
     g_svm = svm.normalized(empirical_kernel(b, Xt, X))
     dist = np.linalg.norm(g - g_svm) / np.linalg.norm(g_svm)
     assert dist < 0.06  # measured 0.030 (0.109 at 10k steps)
-    error = (svm.margin - res.margin[:, 0, 0] / np.sqrt(m)) / svm.margin
+    error = (svm.margin - recorded_margins(res)[:, 0, 0] / np.sqrt(m)) / svm.margin
     assert np.all(error > -1e-9)  # the SVM margin is the largest one
     assert error[1] < 0.02  # measured 0.0079
     assert error[1] < 0.4 * error[0]  # 1/t: 4x the steps, ratio 0.23 measured

@@ -10,13 +10,10 @@ from conftest import Stepper
 
 import descentlab
 from descentlab.errors import DescentlabError
-from descentlab.experiments.langevin import (
-    LangevinExperiment,
-    fit_relaxation,
-    langevin_step,
-)
+from descentlab.experiments.langevin import LangevinExperiment, fit_relaxation
 from descentlab.methods import Langevin, get_method
 from descentlab.methods.langevin import temperature_at
+from descentlab.particles import Dynamics, FixedSample, ParticleBatch, evaluate, train
 from descentlab.problems import Problem, Quadratic, TwoLayerProblem
 
 
@@ -104,9 +101,12 @@ def test_mean_field_scale_matches_the_batched_step_and_keeps_the_noise_per_parti
     method = Langevin(step=gamma, temperature=0.0, weight_decay=lam, scale="mean-field")
     x1 = Stepper(method, problem, x0, np.random.default_rng(1)).advance(n).x
     a0, b0 = problem.unpack(x0)
-    a1, b1, risk = langevin_step(a0[None], b0[None], X, y, gamma, 0.0, lam, None)
-    np.testing.assert_allclose(x1, problem.pack(a1[0], b1[0]), rtol=1e-12, atol=1e-14)
-    assert risk[0] == pytest.approx(problem.value(x0), rel=1e-12)
+    batch = ParticleBatch((m,), a0[None], b0[None])  # the particle engine, one replica
+    engine = train(batch, FixedSample(X, y), Dynamics(gamma, weight_decay=lam), 1).batch
+    np.testing.assert_allclose(x1, problem.pack(engine.a[0], engine.b[0]), rtol=1e-12,
+                               atol=1e-14)
+    risk = evaluate(batch, FixedSample(X, y))[0]
+    assert risk[0, 0] == pytest.approx(problem.value(x0), rel=1e-12)
     # with noise: the residual after the drift has variance 2 gamma tau, not 2 gamma m tau
     tau = 0.02
     noisy = Langevin(step=gamma, temperature=tau, weight_decay=lam, scale="mean-field")

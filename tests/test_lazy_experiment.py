@@ -12,19 +12,39 @@ from descentlab.cli import main
 from descentlab.errors import DescentlabError
 from descentlab.experiments.lazy import (
     Lazy,
-    jacobian,
     linear_flow_displacement,
     linearized_grad,
     linearized_objective,
     make_problem,
-    mean_field_velocity,
-    model,
-    objective,
 )
-from descentlab.problems.twolayer import TwoLayerProblem
+from descentlab.particles import FixedSample, ParticleBatch, velocity
+from descentlab.problems.twolayer import TwoLayerProblem, forward
+from descentlab.problems.twolayer import jacobian as network_jacobian
 
 TASK = {"alpha": 3.0, "seed": 1, "n": 12, "d": 2, "m": 10, "m0": 2, "b_scale": 1.0,
         "T": 2.0, "steps": 100, "n_records": 10, "activation": "softplus"}
+
+
+def model(theta, X, m):
+    """H(theta)_i = (1/m) sum_j a_j softplus(b_j . x_i), theta = (a, vec b)."""
+    return forward(theta[:m], theta[m:].reshape(m, -1), X, activation="softplus")
+
+
+def jacobian(theta, X, m):
+    return network_jacobian(theta[:m], theta[m:].reshape(m, -1), X, activation="softplus")
+
+
+def objective(theta, X, y, m, alpha):
+    """f_alpha(theta) = (1/n) sum_i (alpha H_i - y_i)^2 / (2 alpha^2)."""
+    return TwoLayerProblem(X, y, m, activation="softplus", alpha=alpha, x0=theta).value(theta)
+
+
+def mean_field_velocity(theta, X, y, m, alpha):
+    """m grad f_alpha, the particle engine's vector field, flattened like theta."""
+    batch = ParticleBatch((m,), theta[None, :m], theta[None, m:].reshape(1, m, -1), alpha,
+                          "softplus")
+    va, vb, _ = velocity(batch, FixedSample(X, y))
+    return np.concatenate([va[0], vb[0].ravel()])
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +91,10 @@ def test_linearized_gradient_matches_fd_and_true_gradient_at_x0(small, alpha, fd
     np.testing.assert_allclose(g0, fd_grad(lambda t: objective(t, X, y, m, alpha), theta0),
                                atol=1e-8)
     # and the flow's velocity is m grad f_alpha, the gradient of TwoLayerProblem
-    a0, b0 = theta0[:m], theta0[m:].reshape(m, -1)
-    v0 = mean_field_velocity(np.zeros_like(theta0), a0, b0, X, y, alpha)
+    v0 = mean_field_velocity(theta0, X, y, m, alpha)
     np.testing.assert_allclose(v0 / m, g0, atol=1e-14)
     prob = TwoLayerProblem(X, y, m, activation="softplus", alpha=alpha, x0=theta0)
-    v = mean_field_velocity(x - theta0, a0, b0, X, y, alpha)
+    v = mean_field_velocity(x, X, y, m, alpha)
     np.testing.assert_allclose(v / m, prob.grad(x), atol=1e-14)
     np.testing.assert_allclose(prob.grad(x), fd_grad(lambda t: objective(t, X, y, m, alpha), x),
                                atol=1e-8)

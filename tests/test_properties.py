@@ -26,7 +26,7 @@ from scipy.special import expit, logsumexp, softmax
 from descentlab._compiled import variance_reduced as K
 from descentlab._compiled.linear import dloss
 from descentlab._compiled.losses import LossCode
-from descentlab.meanfield import _margin_kernels
+from descentlab._compiled.particles import objectives
 from descentlab.methods import SAGA, SVRG
 from descentlab.methods.sampling import SamplingLaw
 from descentlab.problems import LeastSquares, Logistic
@@ -294,7 +294,7 @@ def test_margin_objectives_at_extreme_margins(u, loss):
     y = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     F = (y * u)[None, None, :]  # y F = u
     D, Lv, Mg = np.empty_like(F), np.empty((1, 1)), np.empty((1, 1))
-    _margin_kernels.objectives(y[None], F, _margin_kernels.LOSS_CODES[loss], D, Lv, Mg)
+    objectives(y[None], F, int(LossCode[loss.upper()]), D, Lv, Mg)
     assert np.isfinite(Lv).all() and np.isfinite(D).all() and Mg[0, 0] == u.min()
     if loss == "logistic":
         ref_l = np.mean(np.logaddexp(0.0, -u))

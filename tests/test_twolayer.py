@@ -1,4 +1,5 @@
-"""The two-layer model (descentlab.problems.twolayer): gradients, closed forms, init, input.
+"""The two-layer model (descentlab.problems.twolayer), the teacher data (descentlab.data.teacher)
+and the closed forms of descentlab.theory.kernels: gradients, closed forms, init, input.
 
 Independent references: central finite differences, explicit sums over the particles,
 Monte Carlo estimates with their standard errors, and the Hessian at a zero-residual
@@ -13,19 +14,21 @@ import numpy as np
 import pytest
 
 from descentlab import DescentlabError, run
+from descentlab.data.teacher import Teacher, TeacherStudentData, add_bias
 from descentlab.methods import GD, SGD
 from descentlab.problems.twolayer import (
-    Teacher,
-    TeacherStudentData,
     TwoLayerProblem,
-    add_bias,
     forward,
+    get_loss,
     init_particles,
+    jacobian,
+    velocity,
+)
+from descentlab.theory.kernels import (
     population_risk,
     population_velocity,
     relu_gaussian_kernel,
     relu_gaussian_kernel_grad,
-    velocity,
 )
 
 
@@ -58,6 +61,20 @@ def test_gradient_matches_finite_differences(activation, loss, alpha, bias, fd_g
     np.testing.assert_allclose(np.concatenate([va, vb.ravel()]), p.m * g, rtol=1e-12,
                                atol=1e-15)
     assert G == pytest.approx(p.value(theta), rel=1e-14)
+    np.testing.assert_allclose(jacobian(a, b, X, alpha=alpha, activation=activation).T
+                               @ p.loss.grad(y, p.predict(theta)) / alpha**2, g, rtol=1e-10,
+                               atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["square", "logistic", "exponential", "softmin"])
+def test_loss_gradients_match_finite_differences(loss, fd_grad):
+    rng = np.random.default_rng(2)
+    f, y = rng.standard_normal(9), np.where(rng.standard_normal(9) >= 0, 1.0, -1.0)
+    lo = get_loss(loss)
+    np.testing.assert_allclose(lo.grad(y, f), fd_grad(lambda v: lo.value(y, v), f), atol=1e-9)
+    if loss == "softmin":  # log((1/n) sum exp(-u)), evaluated without overflow
+        assert lo.value(y, f) == pytest.approx(np.log(np.mean(np.exp(-y * f))), rel=1e-13)
+        assert np.isfinite(lo.value(y, 1e4 * f))
 
 
 def test_forward_is_the_average_of_the_particles():
@@ -214,6 +231,7 @@ def test_initialisations():
 @pytest.mark.parametrize("call, argument", [
     (lambda: TwoLayerProblem(np.ones((4, 2)), np.ones(4), 3, activation="tanh"), "activation"),
     (lambda: TwoLayerProblem(np.ones((4, 2)), np.ones(4), 3, loss="hinge"), "loss"),
+    (lambda: TwoLayerProblem(np.ones((4, 2)), np.ones(4), 3, loss="softmin"), "loss"),
     (lambda: TwoLayerProblem(np.ones((4, 2)), np.array([1, 0, 1, -1.0]), 3, loss="logistic"),
      "y"),
     (lambda: TwoLayerProblem(np.ones((4, 2)), np.ones(3), 3), "y"),

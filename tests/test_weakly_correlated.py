@@ -7,21 +7,22 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from descentlab.errors import DescentlabError
-from descentlab.experiments.weakly_correlated import WeaklyCorrelated, width_at_half
-from descentlab.meanfield import seeded
-from descentlab.meanfield.span import (
+from descentlab.data.sphere import (
+    balanced_neurons,
     bartlett_factor,
     explicit_data,
-    init_explicit,
-    init_network,
+    explicit_neurons,
     orthogonal_data,
-    orthogonal_success_probability,
-    span_gradient,
-    span_loss,
     sphere_data,
-    train_span,
 )
+from descentlab.errors import DescentlabError
+from descentlab.experiments.weakly_correlated import (
+    WeaklyCorrelated,
+    orthogonal_success_probability,
+    train_networks,
+    width_at_half,
+)
+from descentlab.particles import FixedSample, ParticleBatch, seeded, velocity
 from descentlab.problems.twolayer import TwoLayerProblem
 
 
@@ -35,37 +36,41 @@ def _explicit(n=7, d=5, m=4, seed=0):
     return X, y, W, a
 
 
-def test_span_gradient_matches_two_layer_problem_and_finite_differences(fd_grad):
+def _loss(a, W, X, y):
+    """L = (1/2n) sum_i (sum_j a_j relu(w_j . x_i) - y_i)^2, in dimension d."""
+    return 0.5 * np.mean((np.maximum(X @ W.T, 0) @ a - y) ** 2)
+
+
+def test_span_velocity_matches_two_layer_problem_and_finite_differences(fd_grad):
+    """In the span of the inputs (r = min(n, d) coordinates, alpha = m) the engine's vector
+    field is the gradient in dimension d: dL/dW = m (m dG/db) Q^T, dL/da = m (m dG/da)."""
     X, y, W, a = _explicit()
     m = W.shape[0]
     data = explicit_data(X, y)
-    a0, Z0 = init_explicit(W, a, data)
-    ga, Q, _ = span_gradient(a0, Z0, y)
+    a0, b0 = explicit_neurons(W, a, data)
+    assert b0.shape == (m, 5) and data.U.shape == (7, 5)
+    batch = ParticleBatch((m,), a0[None], b0[None], alpha=float(m))
+    va, vb, L = velocity(batch, FixedSample(data.U, y))
+    ga, gW = m * va[0], m * vb[0] @ data.basis.T
     # TwoLayerProblem with alpha = m: h = sum_j a_j relu(w_j.x), F = L / m^2
     prob = TwoLayerProblem(X, y, m, alpha=float(m), x0=np.concatenate([a, W.ravel()]))
     theta = prob.pack(a, W)
-    g = prob.grad(theta) * m ** 2
-    ga_ref, gW_ref = prob.unpack(g)
+    ga_ref, gW_ref = prob.unpack(prob.grad(theta) * m ** 2)
     np.testing.assert_allclose(ga, ga_ref, rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(Q @ X, gW_ref, rtol=1e-10, atol=1e-13)
-    assert span_loss(a0, Z0, y) == pytest.approx(prob.value(theta) * m ** 2, rel=1e-12)
-
-    def loss(th):
-        aa, WW = th[:m], th[m:].reshape(W.shape)
-        return span_loss(aa, WW @ X.T, y)
-
-    fd = fd_grad(loss, theta)
-    np.testing.assert_allclose(np.concatenate([ga, (Q @ X).ravel()]), fd, atol=1e-7)
+    np.testing.assert_allclose(gW, gW_ref, rtol=1e-10, atol=1e-13)
+    assert L[0, 0] == pytest.approx(prob.value(theta) * m ** 2, rel=1e-12)
+    fd = fd_grad(lambda th: _loss(th[:m], th[m:].reshape(W.shape), X, y), theta)
+    np.testing.assert_allclose(np.concatenate([ga, gW.ravel()]), fd, atol=1e-7)
 
 
-def test_train_span_equals_gradient_descent_in_dimension_d():
+def test_span_training_equals_gradient_descent_in_dimension_d():
     X, y, W, a = _explicit(n=6, d=9, m=5, seed=3)
     data = explicit_data(X, y)
-    a0, Z0 = init_explicit(W, a, data)
     eta, steps = 0.3, 40
-    res = train_span(a0[None], Z0[None], data.G[None], y[None], t_max=eta * steps * 0.999,
-                     tol=1e-300, step=eta)
-    assert res.steps[0] == steps and not res.success[0]
+    res = train_networks([explicit_neurons(W, a, data)], [data.U], [y],
+                         t_max=eta * steps * 0.999, tol=1e-300, step=eta)
+    assert res.stopped_at[0, 0] == steps
+    assert res.stop_loss[0, 0] > 1e-300 * res.loss[0, 0, 0]  # not a success
     aa, WW = a.copy(), W.copy()
     n = len(y)
     for _ in range(steps):  # plain GD on (a, W) in R^(m (1 + d))
@@ -74,9 +79,10 @@ def test_train_span_equals_gradient_descent_in_dimension_d():
         ga = np.maximum(Z, 0) @ r / n
         gW = ((Z > 0) * aa[:, None] * r[None, :] / n) @ X
         aa, WW = aa - eta * ga, WW - eta * gW
-    np.testing.assert_allclose(res.a[0], aa, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(res.Z[0], WW @ X.T, rtol=1e-10, atol=1e-12)
-    assert res.t_end[0] == pytest.approx(eta * steps)
+    np.testing.assert_allclose(res.batch.a[0], aa, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(res.batch.b[0] @ data.U.T, WW @ X.T, rtol=1e-10, atol=1e-12)
+    assert res.time[0, 0] / 5 == pytest.approx(eta * steps)
+    assert res.stop_loss[0, 0] == pytest.approx(_loss(aa, WW, X, y), rel=1e-10)
 
 
 def test_sampled_gram_and_preactivations_have_the_sphere_distribution():
@@ -85,7 +91,8 @@ def test_sampled_gram_and_preactivations_have_the_sphere_distribution():
     off, pre = [], []
     for r in range(150):
         data = sphere_data(n, d, seeded(0, 2, r))
-        _, Z = init_network(data, m, seeded(0, 1, r))
+        _, b = balanced_neurons(data, m, seeded(0, 1, r))
+        Z = b @ data.U.T
         G = data.G
         np.testing.assert_allclose(np.diag(G), 1.0, rtol=1e-12)
         off.append(G[0, 1:])  # one row: independent pairs given x_0
@@ -102,21 +109,21 @@ def test_sampled_gram_and_preactivations_have_the_sphere_distribution():
 
 def test_orthogonal_inputs_success_rate_matches_closed_form():
     n, m, reps = 16, 8, 300
-    A, Z, G, Y = [], [], [], []
+    nets, U, Y = [], [], []
     for r in range(reps):
         data = orthogonal_data(n, 50, seeded(5, 2, r))
-        a, z = init_network(data, m, seeded(5, 1, r))
-        A.append(a)
-        Z.append(z)
-        G.append(data.G)
+        nets.append(balanced_neurons(data, m, seeded(5, 1, r)))
+        U.append(data.U)
         Y.append(data.y)
-    res = train_span(np.array(A), np.array(Z), np.array(G), np.array(Y), t_max=10 * n)
+    res = train_networks(nets, U, Y, t_max=10 * n)
+    loss0, loss_end = res.loss[0, :, 0], res.stop_loss[:, 0]
+    success = loss_end <= 1e-6 * loss0
     p = orthogonal_success_probability(n, m)
     # binomial test: the simulated rate is compatible with the closed form
-    assert stats.binomtest(int(res.success.sum()), reps, p).pvalue > 1e-3
+    assert stats.binomtest(int(success.sum()), reps, p).pvalue > 1e-3
     # failed runs sit at a plateau (dead points), converged ones at the tolerance
-    assert np.all(res.loss_end[res.success] <= 1e-6 * res.loss0[res.success])
-    assert np.all(res.loss_end[~res.success] > 1e-3 * res.loss0[~res.success])
+    assert np.all(loss_end[~success] > 1e-3 * loss0[~success])
+    assert np.all(res.time[~success, 0] >= 10 * n * m)  # they used their whole time
 
 
 def test_closed_form_limits():
@@ -139,11 +146,11 @@ def test_bad_input():
     with pytest.raises(DescentlabError, match="orthogonal"):
         orthogonal_data(5, 3, np.random.default_rng(0))
     with pytest.raises(DescentlabError, match="shapes"):
-        train_span(np.zeros((1, 2)), np.zeros((1, 3, 4)), np.zeros((1, 4, 4)), np.ones((1, 4)),
-                   t_max=1.0)
-    with pytest.raises(DescentlabError, match="t_max"):
-        train_span(np.ones((1, 2)), np.ones((1, 2, 3)), np.eye(3)[None], np.ones((1, 3)),
-                   t_max=-1.0)
+        train_networks([(np.zeros(2), np.zeros((2, 4)))], [np.eye(4)], [np.ones(3)], t_max=1.0)
+    with pytest.raises(DescentlabError, match="max_time"):
+        train_networks([(np.ones(2), np.ones((2, 3)))], [np.eye(3)], [np.ones(3)], t_max=-1.0)
+    with pytest.raises(DescentlabError, match="explicit"):
+        explicit_neurons(np.ones((2, 3)), np.ones(2), orthogonal_data(3, 3, seeded(0)))
     with pytest.raises(DescentlabError, match="no setting"):
         WeaklyCorrelated().config("quick", nonsense=1)
 

@@ -18,7 +18,7 @@ that each particle moves by -gamma grad J(w_j | mu) whatever the width; methods 
 records the objective and gradient norm at about 50 geometric points. The particles are
 exposed as ``a_`` (shape (m,)) and ``b_`` (shape (m, n_features + bias)), stacked over
 classes for one-vs-rest multiclass classification ((n_classes, m) and (n_classes, m, D));
-``descentlab.meanfield.plot_particles(ax, a_[None], b_[None])`` draws the particle picture
+``descentlab.particles.plot_particles(ax, a_[None], b_[None])`` draws the particle picture
 when D = 2 (2 inputs, or 1 input with the bias).
 
 check_estimator: every check passes except, for ``TwoLayerRegressor``,
@@ -40,9 +40,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..data.teacher import add_bias
 from ..errors import DescentlabError
 from ..methods import get_method
-from ..problems.twolayer import TwoLayerProblem, add_bias, forward, get_activation
+from ..problems.twolayer import TwoLayerProblem, forward, get_activation
 from ._classifier import OneVsRestClassifierMixin
 from ._fit import descend
 from .linear import _seed

@@ -53,8 +53,8 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ..errors import DescentlabError
-from ..meanfield.particles import KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods import GD, SGD
+from ..particles import KEY_TEACHER, KEY_TRAIN, seeded
 from ..problems.diagonal import (
     DiagonalNetwork,
     implicit_bias_interpolator,

@@ -5,10 +5,10 @@ convention): d = 2, x ~ N(0, I_2), a teacher with m0 = 4 unit neurons and output
 +-1, y = sum_k a*_k relu(b*_k . x); students of width m in {5, 20, 100, 1000} with
 A_j = +-1/m (a_j = m A_j = +-1) and B_j uniform on the unit circle, trained by 2 10^5
 steps of SGD on fresh batches of 100 points with lr = 0.002 in the published form
-(``descentlab.meanfield.published_sgd``). The figure draws each particle's trajectory
+(``descentlab.particles.published_sgd``). The figure draws each particle's trajectory
 |a_j| b_j at radius tanh(|.|/2) in its direction (red a_j > 0, blue a_j < 0), the
 teacher's directions as dashed rays and the unit circle (where the particles start) at
-radius tanh(1/2) (``descentlab.meanfield.plot_particles``); ``extra_files`` writes an
+radius tanh(1/2) (``descentlab.particles.plot_particles``); ``extra_files`` writes an
 animated GIF of the flow.
 
 Seeds. The published notebook selected both of its seeds: the teacher "looking for a
@@ -42,17 +42,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..meanfield import (
-    FreshSamples,
-    ParticleBatch,
-    animate,
-    plot_particles,
-    published_sgd,
-    seeded,
-    train,
-)
-from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN
-from ..problems.twolayer import Teacher, population_risk
+from ..data.teacher import Teacher
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import published_sgd, snapshot, train
+from ..particles.plotting import animate, plot_particles
+from ..particles.samples import FreshSamples
+from ..theory.kernels import population_risk
 from .base import SEED, Claim, Experiment, Int, Items, Real
 
 D = 2
@@ -95,15 +90,15 @@ def run_width(task: dict) -> pd.DataFrame:
     data = FreshSamples(teacher, [seeded(seed, KEY_TRAIN, D)], task["batch_size"])
     snaps = snapshot_steps(task["steps"], task["snapshots"])
     res = train(batch, data, published_sgd(task["lr"], task["batch_size"]), task["steps"],
-                snapshot_at=snaps)
+                record_at=snaps, observe=snapshot)
     K = snaps.size
     return pd.DataFrame({
         "m": np.full(K * m, m, dtype=np.int64),
         "step": np.repeat(snaps, m),
         "neuron": np.tile(np.arange(m, dtype=np.int64), K),
-        "a": res.snapshots_a[:, 0].ravel(),
-        "b0": res.snapshots_b[:, 0, :, 0].ravel(),
-        "b1": res.snapshots_b[:, 0, :, 1].ravel()})
+        "a": res.records["a"][:, 0].ravel(),
+        "b0": res.records["b"][:, 0, :, 0].ravel(),
+        "b1": res.records["b"][:, 0, :, 1].ravel()})
 
 
 def trajectories(results: pd.DataFrame, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

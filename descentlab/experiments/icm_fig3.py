@@ -4,18 +4,18 @@ Setting (section 4.4 and Figure 3 of the ICM review, with the published code's
 convention): x ~ N(0, I_d), a teacher with m0 = 10 unit neurons and output weights +-1,
 y = sum_k a*_k relu(b*_k . x); students of width m = 1..30 with A_j = +-1/m and B_j
 uniform on the unit sphere, trained by 10^4 steps of SGD on fresh batches of 100 points
-with lr = 0.005 in the published form (``descentlab.meanfield.published_sgd``: mean-field
+with lr = 0.005 in the published form (``descentlab.particles.published_sgd``: mean-field
 SGD whose hidden layer has a learning rate batch-size times the output layer's); risk =
 mean (f - y)^2 / 2 on 1000 fresh points; success = risk <= 10^-3; 30 repetitions, the
 teacher redrawn per repetition. The paper shows d = 100 (its notebook also ran d = 20).
 
 Layout: a task is one (d, repetition). Its teacher, its training stream (the fresh
 batches) and its 1000 test points are shared by all its widths, and the 30 widths
-train as one array program (``descentlab.meanfield.train``, 465 particles). The published
+train as one array program (``descentlab.particles.train``, 465 particles). The published
 notebook drew new batches for each width; sharing them changes nothing in distribution
 and makes a repetition's widths comparable on the same data. Each network's
 initialisation has its own seed (seed, init, d, rep, m), so a network trained alone
-gives the same result (``tests/test_meanfield.py``).
+gives the same result (``tests/test_particles.py``).
 
 Precision: the particles, the sums and the updates are float64; the two matrix products
 of each step (b X^T and Q X, 60% of the work at d = 100) run in float32 by default
@@ -48,10 +48,11 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from .._validation import check_choice
-from ..meanfield import FreshSamples, ParticleBatch, published_sgd, seeded, train
-from ..meanfield.dynamics import MATMUL_DTYPES
-from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
-from ..problems.twolayer import Teacher, population_risk
+from ..data.teacher import Teacher
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, evaluate, published_sgd, train
+from ..particles.samples import FreshSamples
+from ..theory.kernels import population_risk
 from .base import SEED, Choice, Claim, Experiment, Int, Items, Real
 
 MIN_RANK_CORRELATION = 0.7
@@ -84,8 +85,9 @@ def run_repetition(task: dict) -> pd.DataFrame:
     data = FreshSamples(teacher, [seeded(seed, KEY_TRAIN, d, rep)], task["batch_size"])
     test = data.test_set(task["n_test"], [seeded(seed, KEY_TEST, d, rep)])
     result = train(batch, data, published_sgd(task["lr"], task["batch_size"]), task["steps"],
-                   test=test, matmul_dtype=task["matmul_dtype"])
-    risk = result.test_risk[-1, 0]
+                   record_at=[task["steps"]], observe=lambda b: {"risk": evaluate(b, test)[0]},
+                   matmul_dtype=task["matmul_dtype"])
+    risk = result.records["risk"][-1, 0]
     exact = [population_risk(*result.batch.network(0, r), teacher) for r in range(len(widths))]
     return pd.DataFrame({"d": d, "m": np.asarray(widths, dtype=np.int64), "rep": rep,
                          "risk": risk, "success": risk <= task["threshold"],

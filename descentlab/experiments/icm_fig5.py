@@ -4,7 +4,7 @@ Setting (section 5.5 of the ICM review; the published code's ``illustration``): 
 clustered data of ``descentlab.data.clusters`` (k = 3), n training points, a constant bias
 coordinate, a ReLU network of width m = 1000 trained by unregularized full-batch GD on the
 soft-min objective with step lr / sqrt(t + 1), lr = 0.5 (the output-only step times
-max(1, ||a||/sqrt m)), in both regimes (``descentlab.meanfield.implicit_bias``), for four
+max(1, ||a||/sqrt m)), in both regimes (``descentlab.particles.margins``), for four
 random training sets (each its own cluster labelling). The published illustration used
 k = 4, n = 100, m = 500, lr = 0.5 for both regimes and 3 10^5 steps; the paper preset uses
 the section 5.5 data model (k = 3), n = 100, m = 1000, the same 3 10^5 steps, and
@@ -27,7 +27,7 @@ set can lag (set 2 above).
 Figures (as Figure 5 of 002): for each training set, the decision function (tanh(1000 f)
 in colour, as the published code draws it) and its zero level set, top both layers,
 bottom output layer only, with the zero level set of the kernel max-margin predictor
-(``descentlab.meanfield.kernels_ref``: hard-margin SVM without intercept on the limit
+(``descentlab.theory.kernels``: hard-margin SVM without intercept on the limit
 arc-cosine kernel, Theorem 4) dashed on the output-layer panels; a third row shows the
 particles of the both-layer network: |a_j| b_j restricted to (x1, x2), divided by
 (1/m) sum_j |a_j| |b_j| and drawn at radius tanh(|.|/2) (red a_j > 0, blue a_j < 0), the
@@ -65,14 +65,14 @@ import pandas as pd
 
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData, cluster_centers
+from ..data.teacher import add_bias
 from ..errors import DescentlabError
-from ..meanfield import seeded
-from ..meanfield.dynamics import MATMUL_DTYPES
-from ..meanfield.implicit_bias import B_INITS, MarginGD, init_networks, train_margin
-from ..meanfield.kernels_ref import empirical_kernel, hard_margin_svm, limit_kernel
-from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
-from ..meanfield.plotting import NEGATIVE, POSITIVE
-from ..problems.twolayer import add_bias
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, train
+from ..particles.margins import B_INITS, init_margin, margin_gd, margin_records, recorded_margins
+from ..particles.plotting import NEGATIVE, POSITIVE, particle_positions
+from ..particles.samples import FixedSample
+from ..theory.kernels import empirical_kernel, hard_margin_svm, limit_kernel
 from .base import SEED, Choice, Claim, Experiment, Int, Real
 
 D = 2
@@ -138,13 +138,14 @@ def run_set(task: dict) -> pd.DataFrame:
     G1, G2 = np.meshgrid(g, g)
     Xg = add_bias(np.stack([G1.ravel(), G2.ravel()], axis=1))
     inside = np.all(np.abs(Xg[:, :2]) <= 0.5, axis=1)
-    nets = {}
+    nets, margins, sample = {}, {}, FixedSample(X, y, loss="softmin")
     for code, regime in enumerate(("both", "output")):
-        gd = MarginGD(lr=task["lr"] if regime == "both" else task["lr_output"])
-        batch = init_networks([m], D + 1, lambda _s, _r, code=code: seeded(
-            seed, KEY_INIT, i, code), regime=regime, b_init=task["b_init"])
-        nets[regime] = train_margin(batch, X, y, gd, task["steps"], regime=regime,
-                                    matmul_dtype=task["matmul_dtype"])
+        gd = margin_gd(task["lr"] if regime == "both" else task["lr_output"], regime=regime)
+        batch = ParticleBatch.init([m], D + 1, lambda _s, _r, code=code: seeded(
+            seed, KEY_INIT, i, code), init=init_margin, regime=regime, b_init=task["b_init"])
+        nets[regime] = train(batch, sample, gd, task["steps"], observe=margin_records(regime),
+                             matmul_dtype=task["matmul_dtype"], reduction="blas")
+        margins[regime] = recorded_margins(nets[regime])[-1, 0, 0]
     svm = hard_margin_svm(limit_kernel(X, b_init=task["b_init"]), y)
     a_out, b_out = nets["output"].batch.network(0, 0)
     svm_m = hard_margin_svm(empirical_kernel(b_out, X), y)
@@ -167,10 +168,9 @@ def run_set(task: dict) -> pd.DataFrame:
                                              == np.sign(g_svm_grid[inside]))),
         "rel_distance": float(np.linalg.norm(g_out - g_svm) / np.linalg.norm(g_svm)),
         "rel_distance_m": float(np.linalg.norm(g_out - g_svm_m) / np.linalg.norm(g_svm_m)),
-        "rkhs_margin": float(nets["output"].margin[-1, 0, 0] / np.sqrt(m)),
+        "rkhs_margin": float(margins["output"] / np.sqrt(m)),
         "svm_margin": svm.margin, "svm_m_margin": svm_m.margin,
-        "margin_both": float(nets["both"].margin[-1, 0, 0]),
-        "margin_output": float(nets["output"].margin[-1, 0, 0]),
+        "margin_both": float(margins["both"]), "margin_output": float(margins["output"]),
         "error_both": float(np.mean(yt * f_both_t <= 0)),
         "error_output": float(np.mean(yt * g_out <= 0)),
         "error_svm": float(np.mean(yt * g_svm <= 0)),
@@ -300,9 +300,7 @@ class IcmFig5(Experiment):
             a = part["a"].to_numpy()
             b = part[["b1", "b2", "b3"]].to_numpy()
             mass = np.abs(a) * np.linalg.norm(b, axis=1)
-            p = np.abs(a)[:, None] * b[:, :2] / mass.mean()
-            rho = np.linalg.norm(p, axis=1, keepdims=True)
-            q = np.tanh(rho / 2) * p / np.maximum(rho, 1e-300)
+            q = particle_positions(a / mass.mean(), b)  # |a_j| b_j on (x1, x2), tanh scale
             ax = axes[2, col]
             t = np.linspace(0, 2 * np.pi, 200)
             ax.plot(np.tanh(0.5) * np.cos(t), np.tanh(0.5) * np.sin(t), color="k", lw=0.6)

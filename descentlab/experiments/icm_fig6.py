@@ -5,7 +5,7 @@ wide-2NN): the clustered data of ``descentlab.data.clusters`` (k = 3, 9 disks of
 1/8 in the first two coordinates, d - 2 uniform noise coordinates, a constant bias
 coordinate), width m = 1000, unregularized full-batch GD on the soft-min objective
 log((1/n) sum_i exp(-y_i f(x_i))) with step lr / sqrt(t + 1), lr = 0.5, the output-only
-step multiplied by max(1, ||a|| / sqrt(m)) (``descentlab.meanfield.implicit_bias``).
+step multiplied by max(1, ||a|| / sqrt(m)) (``descentlab.particles.margins``).
 Test error = fraction of 4000 fresh points with y f(x) <= 0, after training; (b) vs n in
 {32, ..., 512} at d = 15, (c) vs d in {5, ..., 25} at n = 256; 20 seeds (each seed: a random
 labelling of the clusters, one training sample of 512 points per d whose first n points
@@ -24,8 +24,8 @@ d = 5 and 25, still slowly improving at d = 10-20. The output layer is *not* con
 5 10^4 steps: its normalized margin is still negative for d <= 10 (the training set is not
 yet separated) and its test error still falls at small d (0.192 / 0.163 / 0.139 at
 d = 5, where its limit is 0.032). Its limit as t, m -> infinity is the max-margin
-predictor of the limit kernel (Theorem 4), computed directly (``descentlab.meanfield.
-kernels_ref``, hard-margin SVM without intercept on the arc-cosine kernel) and drawn as a
+predictor of the limit kernel (Theorem 4), computed directly (``descentlab.theory.
+kernels``, hard-margin SVM without intercept on the arc-cosine kernel) and drawn as a
 third curve, ``kernel SVM``: the comparison both layers vs output layer is checked against
 it as well.
 
@@ -67,24 +67,25 @@ from scipy.stats import spearmanr
 
 from .._validation import check_choice
 from ..data.clusters import RADIUS_LAWS, ClusterData
+from ..data.teacher import add_bias
 from ..errors import DescentlabError
-from ..meanfield import seeded
-from ..meanfield.dynamics import MATMUL_DTYPES
-from ..meanfield.implicit_bias import (
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import MATMUL_DTYPES, train
+from ..particles.margins import (
     B_INITS,
-    MARGIN_LOSSES,
-    SCHEDULES,
-    MarginGD,
-    init_networks,
+    init_margin,
+    margin_gd,
+    margin_records,
+    recorded_margins,
     rkhs_margin,
-    train_margin,
 )
-from ..meanfield.kernels_ref import hard_margin_svm, limit_kernel
-from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TEST, KEY_TRAIN
-from ..problems.twolayer import add_bias
+from ..particles.samples import FixedSample
+from ..theory.kernels import hard_margin_svm, limit_kernel
 from .base import MAX_SEED, SEED, Choice, Claim, Experiment, Flag, Int, Items, Real
 
 REGIME_CODE = {"both": 0, "output": 1}
+MARGIN_LOSSES = ("softmin", "exponential", "logistic")
+MARGIN_SCHEDULES = ("sqrt", "constant")
 MIN_N_CORRELATION = -0.8
 COLORS = {"both": "C0", "output": "C1", "kernel SVM": "C2"}
 MAX_ACTIVATIONS = 10**8  # networks x width x points of one task (800 MB of float64)
@@ -135,9 +136,13 @@ def training_sets(task: dict, seeds: list[int], n: int, d: int):
     return np.stack(Xs), np.stack(ys)
 
 
-def _gd(task: dict, regime: str) -> MarginGD:
+def _train(task: dict, regime: str, batch, X, y, record_at=None, X_test=None, y_test=None):
+    """Soft-min (or the configured loss) GD of one regime on the training sets X, y."""
     lr = task["lr"] if regime == "both" else task.get("lr_output", task["lr"])
-    return MarginGD(lr=lr, loss=task["loss"], schedule=task["schedule"])
+    return train(batch, FixedSample(X, y, loss=task["loss"]),
+                 margin_gd(lr, regime=regime, schedule=task["schedule"]), task["steps"],
+                 record_at=record_at, observe=margin_records(regime, X_test, y_test),
+                 matmul_dtype=task["matmul_dtype"], reduction="blas")
 
 
 def run_errors(task: dict) -> pd.DataFrame:
@@ -152,20 +157,19 @@ def run_errors(task: dict) -> pd.DataFrame:
     rec = np.unique(np.concatenate([[0], np.geomspace(1, steps, task["records"]).astype(int)]))
     frames = []
     for regime in ("both", "output"):
-        batch = init_networks([task["width"]], d + 1, lambda s, _r, regime=regime: seeded(
-            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime]), regime=regime,
-            streams=len(seeds), b_init=task["b_init"])
-        res = train_margin(batch, X, y, _gd(task, regime), steps, regime=regime, record_at=rec,
-                           X_test=Xt, y_test=yt, matmul_dtype=task["matmul_dtype"])
+        batch = ParticleBatch.init([task["width"]], d + 1, lambda s, _r, regime=regime: seeded(
+            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime]), streams=len(seeds),
+            init=init_margin, regime=regime, b_init=task["b_init"])
+        res = _train(task, regime, batch, X, y, rec, Xt, yt)
         T, S = len(res.record_steps), len(seeds)
         frames.append(pd.DataFrame({
             "kind": "curve", "d": d, "n": n, "m": task["width"],
             "seed": np.tile(seeds, T), "regime": regime,
             "step": np.repeat(res.record_steps, S),
-            "test_error": res.test_error[:, :, 0].ravel(),
-            "margin": res.margin[:, :, 0].ravel(),
-            "raw_margin": res.raw_margin[:, :, 0].ravel(),
-            "objective": res.objective[:, :, 0].ravel()}))
+            "test_error": res.records["test_error"][:, :, 0].ravel(),
+            "margin": recorded_margins(res)[:, :, 0].ravel(),
+            "raw_margin": res.margin[:, :, 0].ravel(),
+            "objective": res.loss[:, :, 0].ravel()}))
     if task["kernel_svm"]:
         rows = []
         for i, s in enumerate(seeds):
@@ -185,18 +189,18 @@ def run_margins(task: dict) -> pd.DataFrame:
     X, y = training_sets(task, seeds, n, d)
     rows = []
     for regime in ("both", "output"):
-        batch = init_networks(widths, d + 1, lambda s, r, regime=regime: seeded(
-            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime], widths[r]), regime=regime,
-            streams=len(seeds), b_init=task["b_init"])
-        res = train_margin(batch, X, y, _gd(task, regime), task["steps"], regime=regime,
-                           matmul_dtype=task["matmul_dtype"])
+        batch = ParticleBatch.init(widths, d + 1, lambda s, r, regime=regime: seeded(
+            seeds[s], KEY_INIT, d, n, REGIME_CODE[regime], widths[r]), streams=len(seeds),
+            init=init_margin, regime=regime, b_init=task["b_init"])
+        res = _train(task, regime, batch, X, y)
+        margin = recorded_margins(res)
         rk = rkhs_margin(res.batch, X, y)
         for i, s in enumerate(seeds):
             for r, m in enumerate(widths):
                 rows.append({"kind": "margin", "d": d, "n": n, "m": m, "seed": s,
                              "regime": regime, "step": task["steps"],
-                             "margin": res.margin[-1, i, r], "rkhs_margin": rk[i, r],
-                             "objective": res.objective[-1, i, r]})
+                             "margin": margin[-1, i, r], "rkhs_margin": rk[i, r],
+                             "objective": res.loss[-1, i, r]})
     return pd.DataFrame(rows)
 
 
@@ -225,7 +229,7 @@ class IcmFig6(Experiment):
               "width": Int(1, 10_000), "seeds": Int(1, 1000), "seeds_per_task": Int(1, 1000),
               "steps": Int(1, 10**7), "lr": Real(0.0, 100.0, lo_open=True),
               "lr_output": Real(0.0, 100.0, lo_open=True), "loss": Choice(MARGIN_LOSSES),
-              "schedule": Choice(SCHEDULES), "records": Int(1, 10_000),
+              "schedule": Choice(MARGIN_SCHEDULES), "records": Int(1, 10_000),
               "n_test": Int(1, 100_000), "b_init": Choice(B_INITS),
               "radius_law": Choice(RADIUS_LAWS),
               # no margin widths (or margin_seeds = 0) leaves the margins out
@@ -254,7 +258,7 @@ class IcmFig6(Experiment):
     def tasks(self, config):
         check_choice("matmul_dtype", config.matmul_dtype, MATMUL_DTYPES)
         check_choice("loss", config.loss, MARGIN_LOSSES)
-        check_choice("schedule", config.schedule, SCHEDULES)
+        check_choice("schedule", config.schedule, MARGIN_SCHEDULES)
         check_choice("radius_law", config.radius_law, RADIUS_LAWS)
         pairs = {(config.d_for_n, n) for n in config.n_values}
         pairs |= {(d, config.n_for_d) for d in config.d_values}

@@ -26,7 +26,8 @@ kappa, so the exponential rate of the free energy is at least of order tau kappa
 setting away (``confinement="fixed"``, lam = ``weight_decay``); with it the large-tau rate is
 ~2 lam and the ordering of the rates is not monotone (seen while building this experiment).
 Each task runs ``repeats`` independent replicas (same data and initialisation distribution,
-own noise) as one batched array program (a, b of shapes (repeats, m), (repeats, m, d));
+own noise) as the streams of one ``ParticleBatch``, trained by the particle engine
+(``descentlab.particles.train`` with ``Dynamics(gamma, temperature=tau_k, kappa=...)``);
 ``tests/test_langevin.py`` checks that a step equals the generic ``Langevin`` method's on
 ``TwoLayerProblem``.
 
@@ -59,10 +60,13 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from .._validation import check_choice
+from ..data.teacher import Teacher
 from ..errors import DescentlabError
-from ..meanfield.particles import KEY_INIT, KEY_TEACHER, KEY_TRAIN, seeded
 from ..methods.langevin import temperature_at
-from ..problems.twolayer import Teacher, population_risk
+from ..particles.batch import KEY_INIT, KEY_TEACHER, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import Dynamics, train
+from ..particles.samples import FixedSample
+from ..theory.kernels import population_risk
 from .base import SEEDS, Choice, Claim, Experiment, Int, Items, Real
 
 KEY_NOISE = 5
@@ -72,32 +76,7 @@ MIN_FIT_RECORDS = 8  # fit_relaxation's min_points
 MAX_ACTIVATIONS = 10**8  # repeats x m x n pre-activations (800 MB of float64)
 
 
-# ----------------------------------------------------------------------- dynamics
-def langevin_step(a: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, gamma: float,
-                  tau: float, lam: float, rng: np.random.Generator | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One mean-field Langevin step of R replicas: a (R, m), b (R, m, d) -> (a, b, risk).
-
-    w_j <- w_j - gamma (m grad_{w_j} R + lam w_j) + sqrt(2 gamma tau) xi_j with
-    m dR/da_j = mean_i r_i relu(b_j . x_i), m dR/db_j = mean_i r_i a_j 1(b_j . x_i > 0) x_i,
-    r_i = h(x_i) - y_i; the noise is drawn for a then for b. ``risk`` is R before the step.
-    """
-    n, m = X.shape[0], a.shape[1]
-    Z = b @ X.T
-    H = np.maximum(Z, 0.0)
-    r = np.einsum("sm,smn->sn", a, H) / m - y
-    risk = 0.5 * np.mean(r * r, axis=1)
-    va = np.einsum("smn,sn->sm", H, r) / n
-    vb = (((Z > 0) * r[:, None, :]) @ X / n) * a[..., None]
-    a = a - gamma * (va + lam * a)
-    b = b - gamma * (vb + lam * b)
-    if tau > 0:
-        sd = math.sqrt(2.0 * gamma * tau)
-        a = a + sd * rng.standard_normal(a.shape)
-        b = b + sd * rng.standard_normal(b.shape)
-    return a, b, risk
-
-
+# ------------------------------------------------------------------------ analysis
 def fit_relaxation(t, v, *, burn_time: float, window_efolds: float = 8.0,
                    min_points: int = 8) -> dict:
     """Fit v(t) = v_inf + C exp(-r t) on t >= burn_time, then on the window
@@ -238,28 +217,23 @@ class LangevinExperiment(Experiment):
             g = seeded(seed, KEY_INIT, r)
             a[r] = task["init_scale"] * g.standard_normal(m)
             b[r] = task["init_scale"] * g.standard_normal((m, d)) / math.sqrt(d)
-        noise = seeded(seed, KEY_NOISE, task["run"])
-        taus = self.schedule_of(task)
-        gamma, every = task["gamma"], task["record_every"]
+        relative = task["confinement"] == "relative"
+        dynamics = Dynamics(task["gamma"], temperature=self.schedule_of(task).__getitem__,
+                            weight_decay=0.0 if relative else task["weight_decay"],
+                            kappa=task["kappa"] if relative else 0.0)
+        steps = task["steps"]
+        res = train(ParticleBatch((m,), a, b), FixedSample(X, y), dynamics, steps,
+                    record_at=[*range(0, steps, task["record_every"]), steps],
+                    observe=_second_moment, rng=seeded(seed, KEY_NOISE, task["run"]))
         rows = []
-        for k in range(task["steps"] + 1):
-            tau = float(taus[min(k, task["steps"] - 1)])
-            lam = task["kappa"] * tau if task["confinement"] == "relative" \
-                else task["weight_decay"]
-            if k % every == 0 or k == task["steps"]:
-                sq = (np.sum(a * a, axis=1) + np.sum(b * b, axis=(1, 2))) / m
-                Z = np.maximum(b @ X.T, 0.0)
-                risk = 0.5 * np.mean((np.einsum("sm,smn->sn", a, Z) / m - y) ** 2, axis=1)
-                v = risk + 0.5 * lam * sq
-                rows.append({"step": k, "t": k * gamma, "tau": tau, "lam": lam,
-                             "V": float(v.mean()), "V_sd": float(v.std(ddof=0)),
-                             "risk": float(risk.mean()), "second_moment": float(sq.mean())})
-            if k == task["steps"]:
-                break
-            a, b, _ = langevin_step(a, b, X, y, gamma, tau, lam, noise)
-            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                raise DescentlabError(f"langevin: the particles diverged at step {k}; lower "
-                                      f"gamma (it was {gamma:g})")
+        for i, k in enumerate(res.record_steps):
+            tau, lam = dynamics.temperature_at(min(k, steps - 1))
+            risk, sq = res.loss[i, :, 0], res.records["sq"][i]
+            v = risk + 0.5 * lam * sq
+            rows.append({"step": int(k), "t": k * task["gamma"], "tau": tau, "lam": lam,
+                         "V": float(v.mean()), "V_sd": float(v.std(ddof=0)),
+                         "risk": float(risk.mean()), "second_moment": float(sq.mean())})
+        a, b = res.batch.a, res.batch.b
         df = pd.DataFrame(rows)
         df["pop_risk_final"] = float(np.mean([population_risk(a[r], b[r], teacher)
                                               for r in range(reps)]))
@@ -386,4 +360,10 @@ class LangevinExperiment(Experiment):
         return figs
 
 
-__all__ = ["Config", "LangevinExperiment", "fit_relaxation", "langevin_step"]
+def _second_moment(batch: ParticleBatch) -> dict[str, np.ndarray]:
+    """mean_j ||w_j||^2 of every replica (stream)."""
+    return {"sq": (np.sum(batch.a * batch.a, axis=1) + np.sum(batch.b * batch.b, axis=(1, 2)))
+            / batch.n_particles}
+
+
+__all__ = ["Config", "LangevinExperiment", "fit_relaxation"]

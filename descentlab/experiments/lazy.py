@@ -26,10 +26,12 @@ which keeps the tangent kernel m J0 J0^T of order one whatever the width; it is 
 constant change of time, so the rates in alpha are unaffected. No alpha-dependent rescaling
 of time is needed: f_alpha's gradient is (1/alpha) J^T l'(alpha H), so theta moves at speed
 O(1/alpha) while the predictions alpha H move at speed O(1), on the same horizon [0, T] for
-every alpha. The flow is approximated by ``steps`` explicit Euler steps dt = T/steps (small
-GD steps; ``run_task`` refuses dt above 0.5/lambda_max of the Gauss-Newton Hessian m J0^T J0/n
-at x0) on the displacement d = theta - theta0 (which keeps rounding relative to |d|, not to
-|theta0|). The linearized flow is run with the *same* Euler steps: for the square loss and
+every alpha. The flow is approximated by ``steps`` explicit Euler steps dt = T/steps of the
+particle engine (``descentlab.particles.train`` with the batch's alpha: small GD steps;
+``run_task`` refuses dt above 0.5/lambda_max of the Gauss-Newton Hessian m J0^T J0/n at x0),
+and the displacement d = theta - theta0 is observed after every step (rounding errors of
+order 1e-16 |theta0| per step, far below the smallest gap, ~1e-5 at alpha = 64). The
+linearized flow is run with the *same* Euler steps: for the square loss and
 H(x0) = 0 it is u_{k+1} = u_k - dt (m/n) J0^T (J0 u_k - y) with d_lin = u / alpha, so
 alpha d_lin does not depend on alpha. Comparing two Euler trajectories with the same step
 removes the time-discretisation error O(dt/alpha) that each has relative to its flow, which
@@ -72,8 +74,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..data.teacher import Teacher, add_bias
 from ..errors import DescentlabError
-from ..problems.twolayer import Teacher, add_bias, get_activation, init_particles, velocity
+from ..particles import Dynamics, FixedSample, ParticleBatch, train
+from ..problems.twolayer import init_particles, jacobian
 from ..theory import loglog_slope
 from .base import SEEDS, Claim, Experiment, Int, Items, Real
 
@@ -94,35 +98,9 @@ def make_problem(task: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return X, y, a0, b0
 
 
-def model(theta: np.ndarray, X: np.ndarray, m: int, activation: str = "softplus"
-          ) -> np.ndarray:
-    """H(theta)_i = (1/m) sum_j a_j sigma(b_j . x_i), theta = (a, vec b) (no alpha)."""
-    a, b = theta[:m], theta[m:].reshape(m, -1)
-    return get_activation(activation)(X @ b.T) @ a / m
-
-
-def jacobian(theta: np.ndarray, X: np.ndarray, m: int, activation: str = "softplus"
-             ) -> np.ndarray:
-    """J[i] = grad_theta H(theta)_i, shape (n, m (1 + D)), same packing as theta."""
-    act = get_activation(activation)
-    a, b = theta[:m], theta[m:].reshape(m, -1)
-    Z = X @ b.T
-    Ja = act(Z) / m
-    Jb = ((act.deriv(Z) * a / m)[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
-    return np.concatenate([Ja, Jb], axis=1)
-
-
-def tangent_lambda_max(theta0: np.ndarray, X: np.ndarray, m: int, activation="softplus", *,
-                       J0: np.ndarray | None = None) -> float:
+def tangent_lambda_max(J0: np.ndarray, m: int) -> float:
     """Largest eigenvalue of the tangent kernel (m/n) J0 J0^T at theta0 (the flow's speed)."""
-    J0 = jacobian(theta0, X, m, activation) if J0 is None else J0
-    return float(np.linalg.eigvalsh((m / X.shape[0]) * (J0 @ J0.T))[-1])
-
-
-def objective(theta, X, y, m, alpha, activation="softplus") -> float:
-    """f_alpha(theta) = (1/n) sum_i (alpha H_i - y_i)^2 / (2 alpha^2)."""
-    r = alpha * model(theta, X, m, activation) - y
-    return float(np.mean(r * r)) / (2 * alpha**2)
+    return float(np.linalg.eigvalsh((m / J0.shape[0]) * (J0 @ J0.T))[-1])
 
 
 def linearized_objective(theta, theta0, J0, h0, y, alpha) -> float:
@@ -136,14 +114,6 @@ def linearized_grad(theta, theta0, J0, h0, y, alpha) -> np.ndarray:
     """grad fbar_alpha = J0^T (alpha (h0 + J0 (theta - theta0)) - y) / (n alpha)."""
     r = alpha * (h0 + J0 @ (theta - theta0)) - y
     return J0.T @ r / (alpha * y.shape[0])
-
-
-def mean_field_velocity(d, a0, b0, X, y, alpha, activation="softplus") -> np.ndarray:
-    """m grad f_alpha at theta0 + d (``twolayer.velocity``, flattened like theta)."""
-    m = a0.shape[0]
-    va, vb, _ = velocity(a0 + d[:m], b0 + d[m:].reshape(b0.shape), X, y, alpha=alpha,
-                         activation=activation, loss="square")
-    return np.concatenate([va, vb.ravel()])
 
 
 def linear_flow_displacement(J0: np.ndarray, y: np.ndarray, m: int, t) -> np.ndarray:
@@ -216,7 +186,7 @@ class Lazy(Experiment):
                 task = {"seed": seed, "m0": config.m0, "d": config.d, "n": config.n,
                         "m": config.m, "b_scale": config.b_scale}
                 X, _, a0, b0 = make_problem(task)
-                lam = tangent_lambda_max(np.concatenate([a0, b0.ravel()]), X, config.m)
+                lam = tangent_lambda_max(jacobian(a0, b0, X, activation="softplus"), config.m)
                 need = math.ceil(2 * config.T * lam)
                 if config.steps < need:
                     raise DescentlabError(
@@ -240,41 +210,39 @@ class Lazy(Experiment):
         X, y, a0, b0 = make_problem(task)
         m, n, alpha, act = task["m"], task["n"], task["alpha"], task["activation"]
         theta0 = np.concatenate([a0, b0.ravel()])
-        J0 = jacobian(theta0, X, m, act)
+        J0 = jacobian(a0, b0, X, activation=act)
         steps = int(task["steps"])
         dt = task["T"] / steps
-        lam = tangent_lambda_max(theta0, X, m, act, J0=J0)
+        lam = tangent_lambda_max(J0, m)
         if dt * lam > 0.5:
             raise DescentlabError(f"steps: dt = {dt:g} is too large for the tangent kernel "
                                   f"(lambda_max = {lam:g}); need dt <= 0.5/lambda_max, i.e. "
                                   f"steps >= {math.ceil(2 * task['T'] * lam)}")
         rec_every = max(1, steps // int(task["n_records"]))
-        d = np.zeros_like(theta0)
-        u = np.zeros_like(theta0)
-        sup_disp = sup_gap = 0.0
-        rows = []
-        for k in range(steps + 1):
-            disp = float(np.linalg.norm(d))
-            gap = float(np.linalg.norm(d - u / alpha))
-            sup_disp, sup_gap = max(sup_disp, disp), max(sup_gap, gap)
-            if k % rec_every == 0 or k == steps:
-                f = alpha * model(theta0 + d, X, m, act)
-                flin = J0 @ u
-                rows.append((k * dt, disp, gap, float(np.linalg.norm(u)),
-                             0.5 * float(np.mean((f - y) ** 2)),
-                             0.5 * float(np.mean((flin - y) ** 2))))
-            if k == steps:
-                break
-            d = d - dt * mean_field_velocity(d, a0, b0, X, y, alpha, act)
-            u = u - dt * (m / n) * (J0.T @ (J0 @ u - y))
+        lin = {"next": np.zeros_like(theta0)}  # the linearized Euler iterates u_k (alpha-free)
+
+        def observe(batch):
+            """After step k: displacement, gap to the linearized model; then u_k -> u_k+1."""
+            u = lin["u"] = lin["next"]
+            lin["next"] = u - dt * (m / n) * (J0.T @ (J0 @ u - y))
+            d = np.concatenate([batch.a[0], batch.b[0].ravel()]) - theta0
+            return {"disp": np.linalg.norm(d), "gap": np.linalg.norm(d - u / alpha),
+                    "u_norm": np.linalg.norm(u),
+                    "risk_lin": 0.5 * float(np.mean((J0 @ u - y) ** 2))}
+
+        res = train(ParticleBatch((m,), a0[None], b0[None], alpha, act), FixedSample(X, y),
+                    Dynamics(dt), steps, record_at=1, observe=observe)
+        rec = res.records
+        keep = (res.record_steps % rec_every == 0) | (res.record_steps == steps)
+        rows = np.column_stack([res.record_steps * dt, rec["disp"], rec["gap"], rec["u_norm"],
+                                res.loss[:, 0, 0], rec["risk_lin"]])[keep]
         df = pd.DataFrame(rows, columns=["t", "disp", "gap", "u_norm", "risk", "risk_lin"])
         u_flow = linear_flow_displacement(J0, y, m, df["t"].to_numpy())
-        u_euler_final = u  # compare the Euler linear model with the exact linear flow at T
-        df["lin_euler_gap"] = np.nan
-        df.loc[df.index[-1], "lin_euler_gap"] = float(np.linalg.norm(u_euler_final - u_flow[-1]))
+        df["lin_euler_gap"] = np.nan  # the Euler linear model against the exact flow at T
+        df.loc[df.index[-1], "lin_euler_gap"] = float(np.linalg.norm(lin["u"] - u_flow[-1]))
         df["u_flow_norm"] = np.linalg.norm(u_flow, axis=1)
         df["alpha"], df["seed"] = alpha, task["seed"]
-        df["sup_disp"], df["sup_gap"] = sup_disp, sup_gap
+        df["sup_disp"], df["sup_gap"] = rec["disp"].max(), rec["gap"].max()
         df["dt"], df["lambda_max"] = dt, lam
         return df
 
@@ -376,6 +344,5 @@ class Lazy(Experiment):
         return figs
 
 
-__all__ = ["Config", "Lazy", "jacobian", "linear_flow_displacement", "linearized_grad",
-           "linearized_objective", "make_problem", "mean_field_velocity", "model",
-           "objective"]
+__all__ = ["Config", "Lazy", "linear_flow_displacement", "linearized_grad",
+           "linearized_objective", "make_problem"]

@@ -14,19 +14,23 @@ and Pillaud-Vivien, 2025)"), quoted:
 (The paper, arXiv 2502.16977, states the rate as 1/n for gradient flow and, for exactly
 orthogonal inputs, an asymptotic rate between 1/n and 1/sqrt(n).)
 
-**Model and the choices the slide leaves open** (``descentlab.meanfield.span``):
+**Model and the choices the slide leaves open** (data ``descentlab.data.sphere``, dynamics
+``descentlab.particles.train``):
 
 * network h(x) = sum_j a_j relu(w_j . x), both layers trained, loss
-  L = (1/2n) sum_i (h(x_i) - y_i)^2. No 1/m factor: at fixed m the mean-field factor only
-  rescales time and the initial scale by constants (the claims are about n);
+  L = (1/2n) sum_i (h(x_i) - y_i)^2. No 1/m factor (the engine's scale alpha = m): at fixed
+  m the mean-field factor only rescales time and the initial scale by constants (the
+  claims are about n);
 * inputs x_i uniform on the unit sphere of R^d (population covariance I/d, diagonal;
   off-diagonal Gram entries ~ 1/sqrt(d)), labels y_i = +-1 fair random signs independent
   of x (no data model; +-1 rather than Gaussian so that no label is near 0);
 * "generic initialisation": balanced random neurons, a_j = +-1 (random signs), w_j uniform
   on the unit sphere (so |a_j| = ||w_j||, a relation the ReLU flow preserves);
 * gradient flow, simulated by full-batch GD with a step 0.5 / (a bound on the Hessian's
-  norm at the current point), computed in the span of the inputs (cost m n^2 per step, any
-  d: d = 10^6 is free); times are flow times t = sum of the steps;
+  norm at the current point, the engine's "curvature" schedule), computed in the span of
+  the inputs (r = min(n, d) coordinates, cost m n r per step, any d: d = 10^6 is free);
+  times are flow times of L, t = sum of the steps; a network leaves the batch when it
+  succeeds or its time runs out (``EarlyStop``), so stuck runs do not slow the others;
 * success = the training loss reaches ``tol`` (1e-6) times its initial value before the
   flow time ``budget`` * n (10 n: the slowest success of the paper preset took 2.9 n;
   failed runs sit on a plateau with one or more "dead" points that no active neuron of
@@ -84,10 +88,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._validation import check_int
+from ..data.sphere import balanced_neurons, sphere_data
 from ..errors import DescentlabError
-from ..meanfield import seeded
-from ..meanfield.particles import KEY_INIT, KEY_TRAIN
-from ..meanfield.span import init_network, orthogonal_success_probability, sphere_data, train_span
+from ..particles.batch import KEY_INIT, KEY_TRAIN, ParticleBatch, seeded
+from ..particles.engine import Dynamics, EarlyStop, train
+from ..particles.samples import FixedSample
 from ..theory import loglog_slope
 from .base import SEED, Claim, Experiment, Int, Items, Real
 
@@ -97,6 +103,8 @@ MAX_SUCCESS_HIGH = 0.1
 CURVE_POINTS = 200
 MAX_N, MAX_D = 4096, 10**12
 MAX_GRAMS = 1.25 * 10**8  # reps x n^2 floats of the Gram matrices of one task (1 GB)
+CURVE_EVERY = 10  # steps between the records of the loss curves
+MAX_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -127,31 +135,71 @@ class Config:
     seed: int = 0
 
 
+def orthogonal_success_probability(n: int, m: int) -> float:
+    """P(every point is fitted) for exactly orthogonal inputs, balanced init, labels +-1.
+
+    With orthogonal inputs, w_j . x_i moves only through point i and a_j keeps its sign, so
+    point i can be fitted iff some neuron has sign(a_j) = y_i and w_j . x_i > 0 at t = 0
+    (a neuron of the wrong sign active on x_i is switched off, an inactive one never moves);
+    given the m_+ positive neurons this has probability 1 - 2^(-m_+) for a positive label,
+    independently over points. Averaging over m_+ ~ Bin(m, 1/2) and n_+ ~ Bin(n, 1/2):
+
+        P = sum_{m+} Bin(m+; m) ((1 - 2^-m+)/2 + (1 - 2^-(m - m+))/2)^n.
+    """
+    from scipy.stats import binom
+
+    n, m = check_int("n", n, minimum=1), check_int("m", m, minimum=1)
+    mp = np.arange(m + 1)
+    q = 0.5 * (1 - 0.5 ** mp) + 0.5 * (1 - 0.5 ** (m - mp))
+    return float(np.sum(binom.pmf(mp, m, 0.5) * q ** n))
+
+
+def train_networks(nets, inputs, labels, *, t_max: float, tol: float = 1e-6,
+                   step_factor: float = 0.5, step: float | None = None,
+                   record_every: int | None = None, max_steps: int = MAX_STEPS):
+    """Full-batch GD of the width-m networks ``nets[s] = (a, b)``, each on its own inputs
+    (n, r) and labels: h = sum_j a_j relu(b_j . x) (alpha = m), step step_factor / (the
+    curvature bound) in the flow time of L (or a fixed ``step``), until loss <= tol x
+    initial loss or flow time t_max. Returns the engine's TrainResult (its times are in
+    mean-field units: flow time x m)."""
+    m = len(nets[0][0])
+    batch = ParticleBatch.from_networks([[net] for net in nets], alpha=float(m))
+    dynamics = Dynamics(step_factor, schedule="curvature") if step is None else \
+        Dynamics(step * m)
+    return train(batch, FixedSample(np.stack(inputs), np.stack(labels)), dynamics, max_steps,
+                 record_at=record_every or [0], stop=EarlyStop(rtol=tol, max_time=t_max * m),
+                 reduction="gram")
+
+
 def run_batch(task: dict) -> pd.DataFrame:
     """Train the ``reps`` networks of one (part, n, d, m); one row per network, plus the
     loss curve of repetition 0 (rows with kind = "curve") for part "time"."""
     n, d, m, reps, seed = task["n"], task["d"], task["m"], task["reps"], task["seed"]
-    A, Z, G, Y = [], [], [], []
+    nets, inputs, labels = [], [], []
     for rep in range(reps):
         data = sphere_data(n, d, seeded(seed, KEY_TRAIN, n, d, rep))
-        a, z = init_network(data, m, seeded(seed, KEY_INIT, n, d, rep), task["init_scale"])
-        A.append(a)
-        Z.append(z)
-        G.append(data.G)
-        Y.append(data.y)
-    res = train_span(np.array(A), np.array(Z), np.array(G), np.array(Y),
-                     t_max=task["budget"] * n, tol=task["tol"],
-                     step_factor=task["step_factor"])
+        nets.append(balanced_neurons(data, m, seeded(seed, KEY_INIT, n, d, rep),
+                                     task["init_scale"]))
+        inputs.append(data.U)
+        labels.append(data.y)
+    curve = task["part"] == "time"
+    res = train_networks(nets, inputs, labels, t_max=task["budget"] * n, tol=task["tol"],
+                         step_factor=task["step_factor"],
+                         record_every=CURVE_EVERY if curve else None)
+    loss0, loss_end, t_end = res.loss[0, :, 0], res.stop_loss[:, 0], res.time[:, 0] / m
+    success = loss_end <= task["tol"] * loss0
     runs = pd.DataFrame({"kind": "run", "part": task["part"], "n": n, "d": d, "m": m,
-                         "rep": np.arange(reps), "success": res.success,
-                         "t_conv": res.t_conv, "t_end": res.t_end, "steps": res.steps,
-                         "loss0": res.loss0, "loss_end": res.loss_end})
-    if task["part"] != "time":
+                         "rep": np.arange(reps), "success": success,
+                         "t_conv": np.where(success, t_end, np.nan), "t_end": t_end,
+                         "steps": res.stopped_at[:, 0], "loss0": loss0, "loss_end": loss_end})
+    if not curve:
         return runs
-    t, loss = res.curve_t[0], res.curve_loss[0]
+    before = res.record_steps < res.stopped_at[0, 0]
+    t = np.append(res.record_time[before, 0, 0] / m, t_end[0])
+    loss = np.append(res.loss[before, 0, 0], loss_end[0])
     keep = np.unique(np.linspace(0, t.size - 1, min(CURVE_POINTS, t.size)).astype(int))
     curve = pd.DataFrame({"kind": "curve", "part": "time", "n": n, "d": d, "m": m, "rep": 0,
-                          "t": t[keep], "loss": loss[keep] / res.loss0[0]})
+                          "t": t[keep], "loss": loss[keep] / loss0[0]})
     return pd.concat([runs, curve], ignore_index=True)
 
 
@@ -388,4 +436,5 @@ class WeaklyCorrelated(Experiment):
         return figures
 
 
-__all__ = ["Config", "WeaklyCorrelated", "run_batch", "time_fit", "width_at_half"]
+__all__ = ["Config", "WeaklyCorrelated", "orthogonal_success_probability", "run_batch",
+           "time_fit", "train_networks", "width_at_half"]

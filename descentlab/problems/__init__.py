@@ -12,8 +12,8 @@ from .toy import (
     RobustRegression,
     ScalarNetwork,
 )
-from .twolayer import Teacher, TeacherStudentData, TwoLayerProblem
+from .twolayer import TwoLayerProblem
 
 __all__ = ["CosineWells", "DiagonalNetwork", "DiagonalQuadratic", "LeastSquares", "LinearModel",
            "Logistic", "PLExample", "Problem", "Quadratic", "Regularizer", "RobustRegression",
-           "ScalarNetwork", "Teacher", "TeacherStudentData", "TwoLayerProblem"]
+           "ScalarNetwork", "TwoLayerProblem"]

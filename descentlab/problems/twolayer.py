@@ -6,38 +6,43 @@ A network of width m is a set of particles w_j = (a_j, b_j) in R^(1+D) and predi
 
 alpha = 1 is the mean-field scaling; alpha > 1 together with the objective divided by
 alpha^2 is the lazy regime of Chizat, Oyallon and Bach (seed 000, "Idea 2"): same code,
-one parameter. The objective of a finite sample (x_i, y_i), i < n, is
+one parameter (alpha = m gives h = sum_j a_j sigma(b_j . x), the network without 1/m).
+The objective of a finite sample (x_i, y_i), i < n, is
 
-    G(W) = (1/alpha^2) (1/n) sum_i loss(y_i, h(x_i)),
+    G(W) = (1/alpha^2) L(h(x_1), ..., h(x_n)),     L(f) = (1/n) sum_i loss(y_i, f_i),
 
 and the particle velocity of the gradient flow dW/dt = -m grad G(W) (Eq. 3.4) is
--grad J(w_j | mu) with
+-grad J(w_j | mu) with, D_i = dL/df_i (= loss'(y_i, h(x_i)) / n),
 
-    m dG/da_j = (1/alpha) mean_i loss'(y_i, h(x_i)) sigma(b_j . x_i),
-    m dG/db_j = (1/alpha) mean_i loss'(y_i, h(x_i)) a_j sigma'(b_j . x_i) x_i.
+    m dG/da_j = (1/alpha) sum_i D_i sigma(b_j . x_i),
+    m dG/db_j = (1/alpha) sum_i D_i a_j sigma'(b_j . x_i) x_i.
 
 Gradient descent with the step multiplied by m (Eq. 3.3) is W <- W - gamma m grad G(W);
 ``TwoLayerProblem.mean_field_step(gamma)`` is the step gamma m to give a generic method.
+``forward`` and ``velocity`` are the NumPy definition of the model; the batched engine
+``descentlab.particles`` computes the same quantities in compiled passes.
 
 Pieces (each small, each documented with its formula):
 
 * activations ``relu`` (positively 1-homogeneous, so each particle's term a sigma(b . x)
   is 2-homogeneous in w, the setting of Theorems 2-3) and ``softplus``
-  log(1 + e^t) (smooth); an optional bias is a constant input coordinate (``add_bias``);
-* losses ``square`` (f - y)^2 / 2 and ``logistic`` log(1 + exp(-y f)), y in {-1, +1};
+  log(1 + e^t) (smooth); an optional bias is a constant input coordinate
+  (``descentlab.data.teacher.add_bias``);
+* losses (codes ``descentlab._compiled.losses.LossCode``), u_i = y_i f_i, y in {-1, +1}
+  except for the square loss:  ``square`` mean (f - y)^2 / 2, ``logistic`` mean
+  log(1 + exp(-u)) (Eq. 5.1), ``exponential`` mean exp(-u), ``softmin``
+  log((1/n) sum_i exp(-u_i)) = -(soft-min of the margins) (the implicit-bias code of
+  section 5);
 * initialisations (``init_particles``): b_j uniform on the sphere of radius ``b_scale``
   or Gaussian N(0, b_scale^2 I / D) (so that E||b_j||^2 = b_scale^2); a_j = +-a_scale
   (random signs) or Gaussian N(0, a_scale^2); ``symmetric=True`` pairs particle j with
   (-a_j, b_j) so that h = 0 at initialisation (the usual start of the lazy regime);
-* the teacher-student data model of section 4.4: x ~ N(0, I_d), a teacher with m0 unit
-  neurons b*_k and output weights a*_k = +-1, y = sum_k a*_k relu(b*_k . x) (no 1/m0);
-* the population risk of that model in closed form for ReLU, Gaussian inputs and no
-  bias, with the arc-cosine kernel of Cho and Saul (2009): for u, v in R^d with angle
-  theta,  E[relu(u.x) relu(v.x)] = |u||v| (sin theta + (pi - theta) cos theta) / (2 pi)
-  and grad_u = ((pi - theta) v + |v| sin theta u/|u|) / (2 pi);
 * ``TwoLayerProblem``: the empirical risk on a finite sample as a descentlab Problem over
   the flattened parameters theta = (a_1..a_m, b_1..b_m) (b row-major), for ``run`` and
   the generic methods.
+
+The teacher-student data are ``descentlab.data.teacher``, the closed-form population risk
+and the arc-cosine kernels ``descentlab.theory.kernels``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit
 
+from .._compiled.losses import LossCode
+from .._compiled.particles import RELU, SOFTPLUS
 from .._validation import check_choice, check_dense_xy, check_indices, check_int, check_positive
 from ..errors import DescentlabError
 from .base import Problem
@@ -61,24 +68,24 @@ class Activation:
     """sigma and sigma'; ``degree`` is the positive homogeneity degree (None if none)."""
 
     name: str
-    code: int  # the integer the compiled kernels of descentlab.meanfield switch on
+    code: int  # the activation code of descentlab._compiled.particles
     degree: int | None
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        if self.code == 0:
+        if self.code == RELU:
             return np.maximum(z, 0.0)
         return np.logaddexp(0.0, z)
 
     def deriv(self, z: np.ndarray) -> np.ndarray:
-        if self.code == 0:
+        if self.code == RELU:
             return (z > 0).astype(z.dtype if isinstance(z, np.ndarray) else np.float64)
         return expit(z)
 
 
 #: relu(t) = max(t, 0) (relu'(0) = 0); softplus(t) = log(1 + e^t), softplus' = sigmoid
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation("relu", 0, 1),
-    "softplus": Activation("softplus", 1, None),
+    "relu": Activation("relu", RELU, 1),
+    "softplus": Activation("softplus", SOFTPLUS, None),
 }
 
 
@@ -94,32 +101,52 @@ def get_activation(name) -> Activation:
 
 @dataclass(frozen=True)
 class Loss:
-    """loss(y, f), its derivative in f and the bound on its second derivative."""
+    """The objective L(f) of the predictions f on a sample and its gradient dL/df.
+
+    ``curvature``: sup of d^2 loss / df^2 for a per-sample loss with a bounded one (None
+    otherwise); ``labels``: the targets must be -1/+1.
+    """
 
     name: str
-    code: int
-    curvature: float  # sup of d^2 loss / df^2
+    code: LossCode
+    curvature: float | None
+    labels: bool
 
-    def value(self, y: np.ndarray, f: np.ndarray) -> np.ndarray:
-        if self.code == 0:
-            return 0.5 * (f - y) ** 2
-        return np.logaddexp(0.0, -y * f)
+    def value(self, y: np.ndarray, f: np.ndarray) -> float:
+        if self.code == LossCode.SQUARE:
+            return float(np.mean(0.5 * (f - y) ** 2))
+        u = y * f
+        if self.code == LossCode.LOGISTIC:
+            return float(np.mean(np.logaddexp(0.0, -u)))
+        if self.code == LossCode.EXPONENTIAL:
+            return float(np.mean(np.exp(-u)))
+        umin = u.min()
+        return float(-umin + np.log(np.mean(np.exp(-(u - umin)))))
 
-    def deriv(self, y: np.ndarray, f: np.ndarray) -> np.ndarray:
-        if self.code == 0:
-            return f - y
-        return -y * expit(-y * f)
+    def grad(self, y: np.ndarray, f: np.ndarray) -> np.ndarray:
+        n = f.shape[-1]
+        if self.code == LossCode.SQUARE:
+            return (f - y) / n
+        u = y * f
+        if self.code == LossCode.LOGISTIC:
+            return -y * expit(-u) / n
+        if self.code == LossCode.EXPONENTIAL:
+            return -y * np.exp(-u) / n
+        e = np.exp(-(u - u.min()))
+        return -y * e / e.sum()
 
     def check_targets(self, y: np.ndarray, name: str = "y") -> None:
-        if self.code == 1 and not np.all(np.abs(y) == 1.0):
+        if self.labels and not np.all(np.abs(y) == 1.0):
             bad = y[np.abs(y) != 1.0][:3]
-            raise DescentlabError(f"{name}: the logistic loss needs labels in {{-1, +1}}, "
+            raise DescentlabError(f"{name}: the {self.name} loss needs labels in {{-1, +1}}, "
                                   f"got values such as {bad.tolist()}")
 
 
 LOSSES: dict[str, Loss] = {
-    "square": Loss("square", 0, 1.0),
-    "logistic": Loss("logistic", 1, 0.25),
+    "square": Loss("square", LossCode.SQUARE, 1.0, False),
+    "logistic": Loss("logistic", LossCode.LOGISTIC, 0.25, True),
+    "softmin": Loss("softmin", LossCode.SOFTMIN, None, True),
+    "exponential": Loss("exponential", LossCode.EXPONENTIAL, None, True),
 }
 
 
@@ -130,13 +157,7 @@ def get_loss(name) -> Loss:
     return LOSSES[name]
 
 
-# ------------------------------------------------------------------- inputs and init
-
-
-def add_bias(X: np.ndarray, value: float = 1.0) -> np.ndarray:
-    """[X, value]: a constant last input coordinate, so that b_j . x includes a bias."""
-    X = np.asarray(X)
-    return np.concatenate([X, np.full(X.shape[:-1] + (1,), value, dtype=X.dtype)], axis=-1)
+# ---------------------------------------------------------------------------- init
 
 
 B_INITS = ("sphere", "gaussian")
@@ -195,182 +216,29 @@ def velocity(a: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, *,
              ) -> tuple[np.ndarray, np.ndarray, float]:
     """(m dG/da, m dG/db, G) on the sample (X, y): the particle velocities grad J(w_j|mu).
 
-    m dG/da_j = (1/alpha) mean_i l'_i sigma(b_j . x_i);
-    m dG/db_j = (1/alpha) mean_i l'_i a_j sigma'(b_j . x_i) x_i;
-    G = mean_i l(y_i, h(x_i)) / alpha^2, with l'_i = loss'(y_i, h(x_i)).
+    m dG/da_j = (1/alpha) sum_i D_i sigma(b_j . x_i);
+    m dG/db_j = (1/alpha) sum_i D_i a_j sigma'(b_j . x_i) x_i;
+    G = L(h) / alpha^2, with D = dL/dh (module docstring).
     """
     act, lo = get_activation(activation), get_loss(loss)
-    n, m = X.shape[0], a.shape[0]
     Z = X @ b.T
     H = act(Z)
-    f = (alpha / m) * (H @ a)
-    D = lo.deriv(y, f)
-    va = (H.T @ D) / (alpha * n)
-    vb = ((act.deriv(Z) * D[:, None]) * a).T @ X / (alpha * n)
-    return va, vb, float(np.mean(lo.value(y, f))) / alpha**2
+    f = (alpha / a.shape[0]) * (H @ a)
+    D = lo.grad(y, f)
+    va = (H.T @ D) / alpha
+    vb = ((act.deriv(Z) * D[:, None]) * a).T @ X / alpha
+    return va, vb, lo.value(y, f) / alpha**2
 
 
-# ------------------------------------------------------------------ teacher-student
-
-
-@dataclass
-class Teacher:
-    """y = sum_k a*_k sigma(b*_k . x) (no 1/m0), as in section 4.4 of seed 002."""
-
-    a: np.ndarray
-    b: np.ndarray
-    activation: str = "relu"
-
-    def __post_init__(self):
-        self.a = np.asarray(self.a, dtype=np.float64).ravel()
-        self.b = np.atleast_2d(np.asarray(self.b, dtype=np.float64))
-        if self.b.shape[0] != self.a.shape[0]:
-            raise DescentlabError(f"b: expected one row per teacher neuron ({self.a.shape[0]}),"
-                                  f" got shape {self.b.shape}")
-        get_activation(self.activation)
-
-    @classmethod
-    def draw(cls, m0: int, dim: int, rng: np.random.Generator, *,
-             activation: str = "relu") -> Teacher:
-        """m0 neurons: a*_k uniform in {-1, +1}, b*_k uniform on the unit sphere of R^dim.
-
-        Draws m0 normals for the signs, then m0 x dim normals for the directions (the
-        published notebook draws its signs with ``rand([-1, 1])`` and normalises Gaussian
-        directions the same way).
-        """
-        m0 = check_int("m0", m0, minimum=1)
-        dim = check_int("dim", dim, minimum=1)
-        a = np.where(rng.standard_normal(m0) >= 0, 1.0, -1.0)
-        b = rng.standard_normal((m0, dim))
-        b /= np.linalg.norm(b, axis=1, keepdims=True)
-        return cls(a, b, activation)
-
-    @property
-    def m0(self) -> int:
-        return int(self.a.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.b.shape[1])
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        return get_activation(self.activation)(X @ self.b.T) @ self.a
-
-
-@dataclass
-class TeacherStudentData:
-    """x ~ N(0, I_d) (plus a constant coordinate when ``bias``), y = teacher(x).
-
-    With ``labels="sign"`` the targets are sign(teacher(x)) in {-1, +1} (for the logistic
-    loss); ``noise`` adds N(0, noise^2) to regression targets.
-    """
-
-    teacher: Teacher
-    bias: bool = False
-    labels: str = "regression"
-    noise: float = 0.0
-
-    def __post_init__(self):
-        check_choice("labels", self.labels, ("regression", "sign"))
-        self.noise = check_positive("noise", self.noise, strict=False)
-
-    @property
-    def d(self) -> int:
-        """Dimension of the raw inputs x (the teacher acts on [x, 1] when ``bias``)."""
-        return self.teacher.dim - int(self.bias)
-
-    def targets(self, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        y = self.teacher(X)
-        if self.labels == "sign":
-            return np.where(y >= 0, 1.0, -1.0)
-        if self.noise:
-            y = y + self.noise * rng.standard_normal(y.shape)
-        return y
-
-    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """n fresh pairs (X, y); X has the constant column already when ``bias``."""
-        n = check_int("n", n, minimum=1)
-        X = rng.standard_normal((n, self.d))
-        if self.bias:
-            X = add_bias(X)
-        return X, self.targets(X, rng)
-
-
-# --------------------------------------------------------- closed-form population risk
-
-
-def relu_gaussian_kernel(U: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """K[i, k] = E[relu(u_i . x) relu(v_k . x)] for x ~ N(0, I): arc-cosine kernel of order 1.
-
-    K = |u||v| (sin t + (pi - t) cos t) / (2 pi), t the angle between u and v (0 if a
-    vector is 0).
-    """
-    nu, nv = np.linalg.norm(U, axis=-1), np.linalg.norm(V, axis=-1)
-    dots = U @ np.swapaxes(V, -1, -2)
-    denom = nu[..., :, None] * nv[..., None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1.0), 1.0)
-    cos = np.clip(cos, -1.0, 1.0)
-    t = np.arccos(cos)
-    return denom * (np.sqrt(1.0 - cos * cos) + (np.pi - t) * cos) / (2 * np.pi)
-
-
-def relu_gaussian_kernel_grad(U: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """G[i, k] = grad_u E[relu(u . x) relu(v . x)] at (u_i, v_k) = E[1(u.x > 0) relu(v.x) x].
-
-    G = ((pi - t) v + |v| sin(t) u/|u|) / (2 pi) (0 at u = 0); shape (U rows, V rows, dim).
-    """
-    nu, nv = np.linalg.norm(U, axis=-1), np.linalg.norm(V, axis=-1)
-    dots = U @ np.swapaxes(V, -1, -2)
-    denom = nu[..., :, None] * nv[..., None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1.0), 1.0)
-        uhat = np.where(nu[..., None] > 0, U / np.where(nu > 0, nu, 1.0)[..., None], 0.0)
-    cos = np.clip(cos, -1.0, 1.0)
-    t = np.arccos(cos)
-    sin = np.sqrt(1.0 - cos * cos)
-    grad = ((np.pi - t)[..., None] * V[..., None, :, :]
-            + (nv[..., None, :] * sin)[..., None] * uhat[..., :, None, :]) / (2 * np.pi)
-    return grad * (nu > 0)[..., :, None, None]  # relu(0 . x) = 0: no gradient at u = 0
-
-
-def population_risk(a: np.ndarray, b: np.ndarray, teacher: Teacher, *,
-                    alpha: float = 1.0) -> float:
-    """E[(h(x) - y)^2] / 2 exactly, for ReLU networks, x ~ N(0, I_d) and no bias.
-
-    With c = alpha a / m:  (c^T K(b, b) c - 2 c^T K(b, b*) a* + a*^T K(b*, b*) a*) / 2.
-    """
-    _check_population(b, teacher)
-    c = alpha * np.asarray(a, dtype=np.float64) / a.shape[0]
-    r = (c @ relu_gaussian_kernel(b, b) @ c - 2 * c @ relu_gaussian_kernel(b, teacher.b)
-         @ teacher.a + teacher.a @ relu_gaussian_kernel(teacher.b, teacher.b) @ teacher.a)
-    return max(0.5 * float(r), 0.0)
-
-
-def population_velocity(a: np.ndarray, b: np.ndarray, teacher: Teacher, *,
-                        alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
-    """(m dG/da, m dG/db, G) for the exact population risk G = E[(h - y)^2] / (2 alpha^2).
-
-    m dG/da_j = (1/alpha) (sum_k c_k K(b_j, b_k) - sum_l a*_l K(b_j, b*_l)),
-    m dG/db_j = (a_j/alpha) (sum_k c_k grad_1 K(b_j, b_k) - sum_l a*_l grad_1 K(b_j, b*_l)),
-    c_k = alpha a_k / m.
-    """
-    _check_population(b, teacher)
-    m = a.shape[0]
-    c = alpha * a / m
-    va = (relu_gaussian_kernel(b, b) @ c - relu_gaussian_kernel(b, teacher.b) @ teacher.a)
-    gb = (np.einsum("jkd,k->jd", relu_gaussian_kernel_grad(b, b), c)
-          - np.einsum("jld,l->jd", relu_gaussian_kernel_grad(b, teacher.b), teacher.a))
-    risk = population_risk(a, b, teacher, alpha=alpha) / alpha**2
-    return va / alpha, (a / alpha)[:, None] * gb, risk
-
-
-def _check_population(b: np.ndarray, teacher: Teacher) -> None:
-    if teacher.activation != "relu":
-        raise DescentlabError("teacher: the closed-form population risk needs a ReLU teacher")
-    if b.shape[-1] != teacher.dim:
-        raise DescentlabError(f"b: expected particles in dimension {teacher.dim} (the "
-                              f"teacher's), got {b.shape[-1]}")
+def jacobian(a: np.ndarray, b: np.ndarray, X: np.ndarray, *, alpha: float = 1.0,
+             activation="relu") -> np.ndarray:
+    """J[i] = grad_theta h(x_i), shape (n, m (1 + D)), theta = (a, vec b) as in
+    ``TwoLayerProblem``."""
+    act = get_activation(activation)
+    Z = X @ b.T
+    c = alpha / a.shape[0]
+    Jb = (c * act.deriv(Z) * a)[:, :, None] * X[:, None, :]
+    return np.concatenate([c * act(Z), Jb.reshape(X.shape[0], -1)], axis=1)
 
 
 # ------------------------------------------------------------------------ the problem
@@ -401,6 +269,9 @@ class TwoLayerProblem(Problem):
         X, y = check_dense_xy(X, y)
         self.activation = get_activation(activation)
         self.loss = get_loss(loss)
+        if self.loss.curvature is None:
+            raise DescentlabError(f"loss: TwoLayerProblem needs a per-sample loss with bounded "
+                                  f"curvature ('square' or 'logistic'), got {self.loss.name!r}")
         self.loss.check_targets(y)
         self.alpha = check_positive("alpha", alpha)
         self.X, self.y = X, y
@@ -443,7 +314,7 @@ class TwoLayerProblem(Problem):
     def value(self, theta):
         a, b = self.unpack(theta)
         f = forward(a, b, self.X, alpha=self.alpha, activation=self.activation)
-        return float(np.mean(self.loss.value(self.y, f))) / self.alpha**2
+        return self.loss.value(self.y, f) / self.alpha**2
 
     def _grad_on(self, theta, X, y) -> np.ndarray:
         a, b = self.unpack(theta)
@@ -459,19 +330,11 @@ class TwoLayerProblem(Problem):
         return self._grad_on(theta, self.X[idx], self.y[idx])
 
     # --------------------------------------------------------------- constants
-    def _jacobian(self, theta) -> np.ndarray:
-        """J[i] = grad_theta h(x_i), shape (n, m (1 + D))."""
-        a, b = self.unpack(theta)
-        Z = self.X @ b.T
-        c = self.alpha / self.m
-        Ja = c * self.activation(Z)
-        Jb = (c * self.activation.deriv(Z) * a)[:, :, None] * self.X[:, None, :]
-        return np.concatenate([Ja, Jb.reshape(self.n, -1)], axis=1)
-
     def _gauss_newton(self) -> tuple[float, float]:
         cached = getattr(self, "_gn_cache", None)
         if cached is None:
-            J = self._jacobian(self._x0)
+            J = jacobian(*self.unpack(self._x0), self.X, alpha=self.alpha,
+                         activation=self.activation)
             sigma = self.loss.curvature / self.alpha**2
             gram = J @ J.T if self.n <= self.dim else J.T @ J
             top = float(np.linalg.eigvalsh(gram)[-1]) if gram.shape[0] <= 3000 \
@@ -494,7 +357,5 @@ class TwoLayerProblem(Problem):
                 "alpha": self.alpha}
 
 
-__all__ = ["ACTIVATIONS", "LOSSES", "Activation", "Loss", "Teacher", "TeacherStudentData",
-           "TwoLayerProblem", "add_bias", "forward", "get_activation", "get_loss",
-           "init_particles", "population_risk", "population_velocity",
-           "relu_gaussian_kernel", "relu_gaussian_kernel_grad", "velocity"]
+__all__ = ["ACTIVATIONS", "LOSSES", "Activation", "Loss", "TwoLayerProblem", "forward",
+           "get_activation", "get_loss", "init_particles", "jacobian", "velocity"]

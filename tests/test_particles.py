@@ -1,8 +1,9 @@
-"""Batched mean-field dynamics (descentlab.meanfield): steps, flows, layout, pictures.
+"""The particle engine (descentlab.particles): steps, reductions, flows, layout, pictures.
 
 Independent references: a direct transcription of the published update, the NumPy
 gradients of ``TwoLayerProblem`` (and ``descentlab.run``), networks trained alone, the
-closed-form population velocity of one network, and scipy's solve_ivp for the flows.
+two reductions of the engine against each other, the closed-form population velocity of
+one network, and scipy's solve_ivp for the flows.
 """
 
 from __future__ import annotations
@@ -12,29 +13,23 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from descentlab import DescentlabError, DivergenceError, run
-from descentlab.meanfield import (
-    FixedSample,
-    FreshSamples,
-    ParticleBatch,
-    ParticleSGD,
-    PopulationRisk,
-    _kernels,
-    animate,
-    batch_velocity,
-    gradient_flow,
-    particle_positions,
-    polar_flow,
-    published_sgd,
-    seeded,
-    train,
-)
+from descentlab.data.teacher import Teacher, TeacherStudentData
 from descentlab.methods import GD
-from descentlab.problems.twolayer import (
-    Teacher,
-    TeacherStudentData,
-    TwoLayerProblem,
-    population_velocity,
+from descentlab.particles.batch import ParticleBatch, seeded
+from descentlab.particles.engine import (
+    Dynamics,
+    EarlyStop,
+    evaluate,
+    published_sgd,
+    snapshot,
+    train,
+    velocity,
 )
+from descentlab.particles.flow import gradient_flow, polar_flow
+from descentlab.particles.plotting import animate, particle_positions
+from descentlab.particles.samples import FixedSample, FreshSamples, PopulationRisk
+from descentlab.problems.twolayer import TwoLayerProblem
+from descentlab.theory.kernels import population_velocity
 
 
 def _teacher(m0=3, d=4, seed=0):
@@ -70,7 +65,7 @@ def test_published_step_matches_a_direct_transcription():
         np.testing.assert_allclose(b1, B, rtol=1e-13, atol=1e-15)
     # the sequential order matters: the simultaneous update is a different step
     other = train(batch, FreshSamples(teacher, [seeded(6)], bs),
-                  ParticleSGD(lr, lr_b_scale=bs, order="simultaneous"), steps)
+                  Dynamics(lr, lr_b_scale=bs, order="simultaneous"), steps)
     assert not np.allclose(other.batch.b, res.batch.b, rtol=1e-10, atol=0)
 
 
@@ -126,7 +121,7 @@ def test_velocity_matches_the_problem_gradient(activation, loss):
         y = np.where(y >= 0, 1.0, -1.0)
     batch = ParticleBatch.init((1, 4, 7), 3, lambda s, r: seeded(4, s, r), alpha=2.0,
                                activation=activation)
-    va, vb, risk = batch_velocity(batch, FixedSample(X, y, loss=loss))
+    va, vb, risk = velocity(batch, FixedSample(X, y, loss=loss))
     for r, m in enumerate(batch.widths):
         a, b = batch.network(0, r)
         p = TwoLayerProblem(X, y, m, activation=activation, loss=loss, alpha=2.0,
@@ -138,26 +133,25 @@ def test_velocity_matches_the_problem_gradient(activation, loss):
         assert risk[0, r] == pytest.approx(4.0 * p.value(p.default_x0()), rel=1e-12)
 
 
-def test_relu_kernel_equals_the_generic_kernel():
-    rng = np.random.default_rng(0)
-    S, M, n, R = 2, 12, 9, 3
-    starts = np.array([0, 2, 7, 12])
-    ZT, y = rng.standard_normal((S, M, n)), rng.standard_normal((S, n))
-    c = np.repeat(1.0 / np.diff(starts), np.diff(starts))
-    outs = []
-    for kernel in (_kernels.step_pass_relu, _kernels.step_pass):
-        a = rng.standard_normal((S, M)) if not outs else outs[0][0].copy()
-        a0 = a.copy()
-        F, D, Q = np.empty((S, R, n)), np.empty((S, R, n)), np.empty((S, M, n))
-        Lm, GA = np.empty((S, R)), np.empty((S, M))
-        if kernel is _kernels.step_pass:
-            a = outs[0][1].copy()
-            kernel(ZT, y, a, c, starts, 0, 0, 0.1, -0.2, True, F, D, Lm, GA, Q)
-        else:
-            kernel(ZT, y, a, c, starts, 0, 0.1, -0.2, True, F, D, Lm, GA, Q)
-        outs.append((a, a0, F, D, Lm, GA, Q))
-    for x, z in zip(outs[0][:1] + outs[0][2:], outs[1][:1] + outs[1][2:], strict=True):
-        np.testing.assert_array_equal(x, z)
+@pytest.mark.parametrize("activation", ["relu", "softplus"])
+@pytest.mark.parametrize("loss", ["square", "logistic", "exponential"])
+@pytest.mark.parametrize("order", ["simultaneous", "sequential"])
+def test_the_two_reductions_compute_the_same_steps(activation, loss, order):
+    """Sums over samples in one compiled pass or as BLAS products: the same dynamics (up to
+    rounding), with decay and per-layer rates, on a fixed sample and on minibatches."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((13, 3))
+    y = np.where(rng.standard_normal(13) >= 0, 1.0, -1.0)
+    batch = ParticleBatch.init((2, 5), 3, lambda s, r: seeded(4, s, r), streams=2, alpha=1.5,
+                               activation=activation)
+    dyn = Dynamics(0.1, lr_a_scale=0.5, lr_b_scale=2.0, order=order, weight_decay=0.3)
+    for batch_size in (None, 4):
+        runs = [train(batch, FixedSample(X, y, loss=loss, batch_size=batch_size,
+                                         rng=seeded(3) if batch_size else None), dyn, 30,
+                      reduction=reduction).batch for reduction in ("compiled", "blas")]
+        np.testing.assert_allclose(runs[0].a, runs[1].a, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(runs[0].b, runs[1].b, rtol=1e-11, atol=1e-13)
+        assert np.abs(runs[0].b - batch.b).max() > 1e-3
 
 
 def test_gradient_descent_matches_descentlab_run():
@@ -165,7 +159,7 @@ def test_gradient_descent_matches_descentlab_run():
     teacher = _teacher(d=3, seed=5)
     X, y = TeacherStudentData(teacher).sample(50, rng)
     batch = ParticleBatch.init((8,), 3, lambda s, r: seeded(9))
-    res = train(batch, FixedSample(X, y), ParticleSGD(0.3), 40)
+    res = train(batch, FixedSample(X, y), Dynamics(0.3), 40)
     p = TwoLayerProblem(X, y, 8, x0=np.concatenate([batch.a[0], batch.b[0].ravel()]))
     trace_x = run(p, GD(step=p.mean_field_step(0.3)), budget_calls=40 * p.n, n_records=2)
     theta = p.default_x0()
@@ -193,17 +187,23 @@ def test_per_layer_learning_rates():
     teacher, d = _teacher(), 4
     batch = ParticleBatch.init((3, 5), d, lambda s, r: seeded(1, r))
     out_only = train(batch, FreshSamples(teacher, [seeded(2)], 10),
-                     ParticleSGD(0.1, lr_b_scale=0.0), 20).batch
+                     Dynamics(0.1, lr_b_scale=0.0), 20).batch
     assert np.array_equal(out_only.b, batch.b) and not np.array_equal(out_only.a, batch.a)
     in_only = train(batch, FreshSamples(teacher, [seeded(2)], 10),
-                    ParticleSGD(0.1, lr_a_scale=0.0), 20).batch
+                    Dynamics(0.1, lr_a_scale=0.0), 20).batch
     assert np.array_equal(in_only.a, batch.a) and not np.array_equal(in_only.b, batch.b)
+    # a frozen input layer on a fixed sample keeps its features: both reductions agree
+    X, y = TeacherStudentData(teacher).sample(40, seeded(5))
+    frozen = [train(batch, FixedSample(X, y), Dynamics(0.1, lr_b_scale=0.0), 20,
+                    reduction=reduction).batch for reduction in ("compiled", "blas")]
+    assert all(np.array_equal(f.b, batch.b) for f in frozen)
+    np.testing.assert_allclose(frozen[0].a, frozen[1].a, rtol=1e-12)
 
 
 def test_population_velocity_of_a_batch_matches_each_network():
     teacher = _teacher(d=3, seed=2)
     batch = ParticleBatch.init((1, 4, 6), 3, lambda s, r: seeded(8, r), alpha=1.5)
-    va, vb, risk = batch_velocity(batch, PopulationRisk(teacher))
+    va, vb, risk = velocity(batch, PopulationRisk(teacher))
     for r in range(3):
         a, b = batch.network(0, r)
         ra, rb, rr = population_velocity(a, b, teacher, alpha=1.5)
@@ -262,8 +262,8 @@ def test_two_seeds_at_large_width_give_close_risk_curves():
     for m in (20, 2000):
         batch = ParticleBatch.init((m,) * 6, 3, lambda s, r: seeded(100 + r))  # six seeds
         with threadpool_limits(limits=1):
-            res = train(batch, data, ParticleSGD(0.2), 100, record_at=steps, test=data)
-        curves = res.test_risk[:, 0, :]  # (T, 6)
+            res = train(batch, data, Dynamics(0.2), 100, record_at=steps)
+        curves = res.loss[:, 0, :]  # (T, 6): the training risk, exactly, at the records
         assert np.all(curves[-1] < 0.01 * curves[0])  # every network learns
         scale = curves[0].mean()
         spread[m] = np.max(curves.std(axis=1, ddof=1)) / scale
@@ -275,7 +275,7 @@ def test_two_seeds_at_large_width_give_close_risk_curves():
 def test_divergence_names_the_step_size():
     batch = ParticleBatch.init((3,), 4, lambda s, r: seeded(1))
     with pytest.raises(DivergenceError, match="'lr'"):
-        train(batch, FreshSamples(_teacher(), [seeded(2)], 10), ParticleSGD(1e6), 50,
+        train(batch, FreshSamples(_teacher(), [seeded(2)], 10), Dynamics(1e6), 50,
               record_at=[50])
 
 
@@ -283,15 +283,80 @@ def test_records_and_snapshots():
     batch = ParticleBatch.init((2, 3), 4, lambda s, r: seeded(1, r))
     data = FreshSamples(_teacher(), [seeded(2)], 10)
     test = data.test_set(50, [seeded(3)])
-    res = train(batch, data, ParticleSGD(0.1), 20, record_at=[0, 5, 20], test=test,
-                snapshot_at=[0, 20])
+    res = train(batch, data, Dynamics(0.1), 20, record_at=[0, 5, 20],
+                observe=lambda b: {**snapshot(b), "risk": evaluate(b, test)[0]})
     assert list(res.record_steps) == [0, 5, 20]
-    assert res.test_risk.shape == (3, 1, 2) and np.isnan(res.batch_loss[0]).all()
-    assert np.array_equal(res.snapshots_a[0], batch.a)
-    assert np.array_equal(res.snapshots_b[-1], res.batch.b)
+    assert res.records["risk"].shape == (3, 1, 2) and np.isnan(res.loss[0]).all()
+    assert np.array_equal(res.records["a"][0], batch.a)
+    assert np.array_equal(res.records["b"][-1], res.batch.b)
+    np.testing.assert_allclose(res.record_time[:, 0, 0], [0.0, 0.5, 2.0])
     h = res.batch.predict(test.X)
-    np.testing.assert_allclose(res.test_risk[-1, 0], 0.5 * np.mean((h[0] - test.y[0][:, None])
-                                                                  ** 2, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(res.records["risk"][-1, 0],
+                               0.5 * np.mean((h[0] - test.y[0][:, None]) ** 2, axis=0),
+                               rtol=1e-12)
+
+
+def test_langevin_noise_and_weight_decay():
+    """With tau > 0 a step adds sqrt(2 gamma tau) N(0, I) per coordinate, drawn for a then
+    b from ``rng``; the weight decay multiplies by 1 - gamma lam (a flat loss isolates both:
+    all-zero targets and output weights give a zero gradient)."""
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    batch = ParticleBatch((4,), np.zeros((1, 4)), np.ones((1, 4, 3)))
+    gamma, tau, lam = 0.1, 0.5, 2.0
+    res = train(batch, FixedSample(X, np.zeros(20)), Dynamics(gamma, temperature=tau,
+                                                             weight_decay=lam), 1,
+                rng=seeded(9))
+    noise = seeded(9)
+    sd = np.sqrt(2 * gamma * tau)
+    np.testing.assert_allclose(res.batch.a, sd * noise.standard_normal((1, 4)), rtol=1e-14)
+    np.testing.assert_allclose(res.batch.b, (1 - gamma * lam) + sd * noise.standard_normal(
+        (1, 4, 3)), rtol=1e-14)
+    # a schedule tau_k and the confinement lam_k = kappa tau_k
+    dyn = Dynamics(gamma, temperature=lambda k: 1.0 / (k + 1), kappa=3.0)
+    assert dyn.temperature_at(1) == (0.5, 1.5)
+
+
+@pytest.mark.parametrize("reduction", ["blas", "gram"])
+def test_early_stop_lets_finished_streams_leave_the_batch(reduction):
+    """A stream whose networks stopped keeps its particles; the others go on exactly as if
+    they had been trained alone (the batch shrinks, the arithmetic of a stream does not),
+    with b X^T recomputed each step or updated through the Gram matrix."""
+    teacher = _teacher(d=3)
+    X = np.stack([TeacherStudentData(teacher).sample(30, seeded(s))[0] for s in range(3)])
+    y = np.stack([teacher(x) for x in X])
+    y[1] *= 1e-3  # stream 1 starts almost fitted: it stops first
+    batch = ParticleBatch.init((4,), 3, lambda s, r: seeded(6, s), streams=3)
+    dyn = Dynamics(0.5, schedule="curvature")
+    res = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(rtol=1e-2, max_time=50.0),
+                reduction=reduction)
+    stop = res.stopped_at[:, 0]
+    assert stop[1] < stop[0] < stop[2] == 400  # stream 2 runs to the last step
+    assert np.all(res.stop_loss[:2, 0] <= 1e-2 * res.loss[0, :2, 0])
+    for s in range(3):
+        alone = train(batch.streams([s]), FixedSample(X[s], y[s]), dyn, int(stop[s]),
+                      reduction=reduction)
+        np.testing.assert_array_equal(alone.batch.a[0], res.batch.a[s])
+        np.testing.assert_array_equal(alone.batch.b[0], res.batch.b[s])
+        assert alone.time[0, 0] == res.time[s, 0]
+    # the time budget stops the others
+    short = train(batch, FixedSample(X, y), dyn, 400, stop=EarlyStop(max_time=1.0),
+                  reduction=reduction)
+    assert np.all(short.time >= 1.0) and np.all(short.stopped_at < 400)
+
+
+def test_gram_update_is_gradient_descent_in_the_span_of_the_inputs():
+    """b - b(0) in the span of the x_i: the Gram update is the same dynamics as b X^T
+    recomputed (up to rounding), with inputs in dimension 40 > n = 12."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((12, 40)) / 6, rng.standard_normal(12)
+    batch = ParticleBatch.init((3, 6), 40, lambda s, r: seeded(2, r), alpha=6.0)
+    for order in ("simultaneous", "sequential"):
+        dyn = Dynamics(0.3, lr_b_scale=2.0, order=order)
+        runs = [train(batch, FixedSample(X, y), dyn, 50, record_at=10, reduction=reduction)
+                for reduction in ("blas", "gram")]
+        np.testing.assert_allclose(runs[0].batch.b, runs[1].batch.b, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(runs[0].loss, runs[1].loss, rtol=1e-11)
+        assert np.all(runs[0].loss[-1] < 0.8 * runs[0].loss[0])  # they learn
 
 
 def test_particle_positions_and_animation(tmp_path):
@@ -317,23 +382,41 @@ def test_particle_positions_and_animation(tmp_path):
     (lambda: ParticleBatch((2, 3), np.zeros((1, 4)), np.zeros((1, 4, 2))), "a"),
     (lambda: ParticleBatch((2,), np.zeros((1, 2)), np.zeros((2, 2, 2))), "b"),
     (lambda: ParticleBatch((), np.zeros((1, 0)), np.zeros((1, 0, 2))), "widths"),
-    (lambda: ParticleSGD(0.0), "lr"),
-    (lambda: ParticleSGD(0.1, order="jacobi"), "order"),
+    (lambda: Dynamics(0.0), "lr"),
+    (lambda: Dynamics(0.1, order="jacobi"), "order"),
+    (lambda: Dynamics(0.1, schedule="cosine"), "schedule"),
+    (lambda: Dynamics(0.1, temperature=-1.0), "temperature"),
+    (lambda: EarlyStop(rtol=0.0), "rtol"),
     (lambda: published_sgd(0.1, 0), "batch_size"),
     (lambda: FreshSamples(_teacher(), [0], 10), "rngs"),
     (lambda: FixedSample(np.ones((3, 2)), np.ones(4)), "X, y"),
     (lambda: train(ParticleBatch.init((2,), 3, lambda s, r: seeded(1)),
-                   FixedSample(np.ones((3, 2)), np.ones(3)), ParticleSGD(0.1), 5), "data"),
+                   FixedSample(np.ones((3, 2)), np.ones(3)), Dynamics(0.1), 5), "data"),
+    (lambda: train(ParticleBatch.init((2,), 2, lambda s, r: seeded(1)),
+                   FixedSample(np.ones((3, 2)), np.ones(3), loss="softmin"), Dynamics(0.1), 5,
+                   reduction="compiled"), "reduction"),
+    (lambda: train(ParticleBatch.init((2,), 2, lambda s, r: seeded(1)),
+                   FixedSample(np.ones((3, 2)), np.ones(3), loss="logistic"),
+                   Dynamics(0.1, schedule="curvature"), 5), "schedule"),
+    (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                   FreshSamples(_teacher(), [seeded(2)], 10), Dynamics(0.1), 5,
+                   stop=EarlyStop(rtol=0.1)), "stop"),
+    (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
+                   FreshSamples(_teacher(), [seeded(2)], 10), Dynamics(0.1, temperature=0.1),
+                   5), "rng"),
+    (lambda: train(ParticleBatch.init((2,), 2, lambda s, r: seeded(1)),
+                   FixedSample(np.ones((3, 2)), np.ones(3)), Dynamics(0.1, weight_decay=0.1),
+                   5, reduction="gram"), "reduction"),
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
                    PopulationRisk(_teacher()), published_sgd(0.1, 5), 5), "order"),
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
-                   PopulationRisk(_teacher()), ParticleSGD(0.1), 5, record_at=[9]),
+                   PopulationRisk(_teacher()), Dynamics(0.1), 5, record_at=[9]),
      "record_at"),
     (lambda: gradient_flow(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
                            PopulationRisk(_teacher()), 1.0, method="rk4"), "method"),
     (lambda: seeded(-1), "seed"),
     (lambda: train(ParticleBatch.init((2,), 4, lambda s, r: seeded(1)),
-                   PopulationRisk(_teacher()), ParticleSGD(0.1), 5, matmul_dtype="float16"),
+                   PopulationRisk(_teacher()), Dynamics(0.1), 5, matmul_dtype="float16"),
      "matmul_dtype"),
 ])
 def test_bad_input_names_the_argument(call, argument):

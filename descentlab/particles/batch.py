@@ -1,4 +1,4 @@
-"""Many networks as one array: the batched layout of ``descentlab.meanfield``.
+"""Many networks as one array: the batched layout of ``descentlab.particles``.
 
 R networks of widths m_1..m_R that see the same data are concatenated along the particle
 axis (M = m_1 + ... + m_R particles, network r owning the slice starts[r]:starts[r+1]);
@@ -9,8 +9,8 @@ teacher) are stacked along a leading axis. The parameters are
     b: (S, M, D)   input weights,
 
 and a step of every network is two matrix products over all particles of a stream
-(X b^T and P^T X, one BLAS call each, stacked over S) plus one compiled pass
-(``descentlab.meanfield._kernels``), never a Python loop over networks.
+(X b^T and P^T X, one BLAS call each, stacked over S) plus compiled passes
+(``descentlab._compiled.particles``), never a Python loop over networks.
 
 Seeding: ``seeded(seed, *keys)`` is ``np.random.default_rng([seed, *keys])`` (a
 SeedSequence over the integers), so a network's initial particles depend only on its own
@@ -75,20 +75,20 @@ class ParticleBatch:
     @classmethod
     def init(cls, widths: Sequence[int], dim: int,
              rng_for: Callable[[int, int], np.random.Generator], *, streams: int = 1,
-             alpha: float = 1.0, activation: str = "relu", **init_options) -> ParticleBatch:
-        """Draw network r of stream s with ``init_particles(m_r, dim, rng_for(s, r), ...)``.
+             alpha: float = 1.0, activation: str = "relu", init: Callable = init_particles,
+             **init_options) -> ParticleBatch:
+        """Draw network r of stream s with ``init(m_r, dim, rng_for(s, r), **init_options)``.
 
-        ``init_options`` are those of :func:`descentlab.problems.twolayer.init_particles`
-        (b_init, b_scale, a_init, a_scale, symmetric).
+        ``init`` defaults to :func:`descentlab.problems.twolayer.init_particles` (options
+        b_init, b_scale, a_init, a_scale, symmetric); any function returning (a, b) of
+        shapes (m,) and (m, dim) works (e.g. ``descentlab.particles.margins.init_margin``).
         """
         streams = check_int("streams", streams, minimum=1)
-        a_rows, b_rows = [], []
-        for s in range(streams):
-            parts = [init_particles(m, dim, rng_for(s, r), **init_options)
-                     for r, m in enumerate(widths)]
-            a_rows.append(np.concatenate([p[0] for p in parts]))
-            b_rows.append(np.concatenate([p[1] for p in parts]))
-        return cls(tuple(widths), np.stack(a_rows), np.stack(b_rows), alpha, activation)
+        dim = check_int("dim", dim, minimum=1)
+        widths = [check_int("widths", m, minimum=1) for m in widths]
+        return cls.from_networks([[init(m, dim, rng_for(s, r), **init_options)
+                                   for r, m in enumerate(widths)] for s in range(streams)],
+                                 alpha=alpha, activation=activation)
 
     @classmethod
     def from_networks(cls, networks: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]], *,
@@ -104,6 +104,11 @@ class ParticleBatch:
 
     def copy(self) -> ParticleBatch:
         return ParticleBatch(self.widths, self.a.copy(), self.b.copy(), self.alpha,
+                             self.activation)
+
+    def streams(self, keep: np.ndarray) -> ParticleBatch:
+        """The networks of the streams ``keep`` (indices or a boolean mask), copied."""
+        return ParticleBatch(self.widths, self.a[keep], self.b[keep], self.alpha,
                              self.activation)
 
     # ------------------------------------------------------------------ views

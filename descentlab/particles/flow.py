@@ -11,9 +11,10 @@ which is the same trajectory (section 4.2): grad J(. | nu) is 1-homogeneous and
 J(eta) = eta . grad J(eta) / 2 (Euler), so with V_j = grad J(w_j) the particle velocity,
 grad J(eta_j) = V_j / r_j and dr_j/dt = -eta_j . V_j (a particle with r_j = 0 stays at 0).
 
-Both integrate either with explicit Euler steps of size ``dt`` ("euler", the small-step
-gradient descent of Eq. 3.3 with gamma = dt) or with scipy's ``solve_ivp`` ("solve_ivp",
-adaptive Runge-Kutta, tolerances ``rtol``/``atol``). The risk is a full-batch
+Both integrate either with explicit Euler steps of size ``dt`` ("euler": for the Cartesian
+flow the engine's gradient descent of Eq. 3.3 with gamma = dt, ``descentlab.particles.train``)
+or with scipy's ``solve_ivp`` ("solve_ivp", adaptive Runge-Kutta, tolerances
+``rtol``/``atol``), on the engine's vector field ``velocity``. The risk is a full-batch
 ``FixedSample`` (empirical) or ``PopulationRisk`` (exact, smooth in the particles away
 from b_j = 0).
 
@@ -34,8 +35,8 @@ from scipy.integrate import solve_ivp
 
 from .._validation import check_choice, check_positive
 from ..errors import DescentlabError
-from .dynamics import batch_velocity
-from .particles import ParticleBatch
+from .batch import ParticleBatch
+from .engine import Dynamics, snapshot, train, velocity
 
 METHODS = ("euler", "solve_ivp")
 MAX_EVALS = 200_000
@@ -51,7 +52,7 @@ def _counted(rhs, max_evals: int):
             raise DescentlabError(
                 f"max_evals: solve_ivp evaluated the vector field {max_evals} times and "
                 f"reached t = {t:.4g} only; a particle may have reached b_j = 0 (see "
-                f"descentlab.meanfield.flow), use method='euler' or a balanced start")
+                f"descentlab.particles.flow), use method='euler' or a balanced start")
         return rhs(t, w)
 
     return wrapped
@@ -79,8 +80,28 @@ def _times(t_end: float, t_eval) -> np.ndarray:
     return times
 
 
-def _risk(batch: ParticleBatch, data, a, b) -> np.ndarray:
-    return batch_velocity(batch, data, a, b)[2]
+def _result(batch: ParticleBatch, data, times, a: np.ndarray, b: np.ndarray) -> FlowResult:
+    return FlowResult(times, a, b, np.stack([velocity(batch, data, a[k], b[k])[2]
+                                             for k in range(len(times))]))
+
+
+def _solve(field, u0: np.ndarray, v0: np.ndarray, times: np.ndarray, solver: str,
+           rtol: float, atol: float, max_evals: int):
+    """solve_ivp of (u, v)' = field(u, v); (times, u (T, ...), v (T, ...))."""
+    nu = u0.size
+
+    def rhs(_t, w):
+        du, dv = field(w[:nu].reshape(u0.shape), w[nu:].reshape(v0.shape))
+        return np.concatenate([du.ravel(), dv.ravel()])
+
+    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])),
+                    np.concatenate([u0.ravel(), v0.ravel()]), method=solver, t_eval=times,
+                    rtol=rtol, atol=atol)
+    if not sol.success:
+        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
+                              f"method='euler'")
+    return (sol.t, sol.y[:nu].T.reshape((-1,) + u0.shape),
+            sol.y[nu:].T.reshape((-1,) + v0.shape))
 
 
 def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve_ivp",
@@ -93,41 +114,20 @@ def gradient_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "so
     """
     check_choice("method", method, METHODS)
     times = _times(t_end, t_eval)
-    shape_a, shape_b = batch.a.shape, batch.b.shape
     if method == "euler":
         dt = check_positive("dt", dt)
-        a, b = batch.a.copy(), batch.b.copy()
-        out_a, out_b, risks = [], [], []
-        k_done = 0
-        for t in times:
-            k = int(round(t / dt))
-            for _ in range(k - k_done):
-                va, vb, _ = batch_velocity(batch, data, a, b)
-                a -= dt * va
-                b -= dt * vb
-            k_done = max(k, k_done)
-            out_a.append(a.copy())
-            out_b.append(b.copy())
-            risks.append(_risk(batch, data, a, b))
-        return FlowResult(times, np.stack(out_a), np.stack(out_b), np.stack(risks))
+        velocity(batch, data)  # checks the data: a full-batch FixedSample or PopulationRisk
+        ks = np.round(times / dt).astype(np.int64)
+        res = train(batch, data, Dynamics(dt), int(ks.max()), record_at=ks, observe=snapshot)
+        at = np.searchsorted(res.record_steps, ks)
+        return FlowResult(times, res.records["a"][at], res.records["b"][at], res.loss[at])
 
-    na = batch.a.size
+    def field(a, b):
+        va, vb, _ = velocity(batch, data, a, b)
+        return -va, -vb
 
-    def rhs(_t, w):
-        a, b = w[:na].reshape(shape_a), w[na:].reshape(shape_b)
-        va, vb, _ = batch_velocity(batch, data, a, b)
-        return -np.concatenate([va.ravel(), vb.ravel()])
-
-    w0 = np.concatenate([batch.a.ravel(), batch.b.ravel()])
-    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])), w0, method=solver,
-                    t_eval=times, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
-                              f"method='euler'")
-    a = sol.y[:na].T.reshape((-1,) + shape_a)
-    b = sol.y[na:].T.reshape((-1,) + shape_b)
-    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
-                                             for k in range(len(sol.t))]))
+    return _result(batch, data, *_solve(field, batch.a, batch.b, times, solver, rtol, atol,
+                                        max_evals))
 
 
 def to_polar(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +148,7 @@ def polar_velocity(batch: ParticleBatch, data, r: np.ndarray, eta: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dr/dt, deta/dt, risk) of Eq. (4.1) at (r, eta)."""
     a, b = from_polar(r, eta)
-    va, vb, risk = batch_velocity(batch, data, a, b)
+    va, vb, risk = velocity(batch, data, a, b)
     V = np.concatenate([va[..., None], vb], axis=-1)
     alive = r > 0
     g = np.where(alive[..., None], V / np.where(alive, r, 1.0)[..., None], 0.0)  # grad J(eta)
@@ -176,40 +176,21 @@ def polar_flow(batch: ParticleBatch, data, t_end: float, *, method: str = "solve
     if method == "euler":
         dt = check_positive("dt", dt)
         r, eta = r0.copy(), eta0.copy()
-        out_a, out_b, risks = [], [], []
-        k_done = 0
+        out_r, out_eta, k_done = [], [], 0
         for t in times:
-            k = int(round(t / dt))
-            for _ in range(k - k_done):
+            for _ in range(int(round(t / dt)) - k_done):
                 dr, deta, _ = polar_velocity(batch, data, r, eta)
                 r = r + dt * dr
                 eta = eta + dt * deta
                 eta /= np.linalg.norm(eta, axis=-1, keepdims=True)
-            k_done = max(k, k_done)
-            a, b = from_polar(r, eta)
-            out_a.append(a)
-            out_b.append(b)
-            risks.append(_risk(batch, data, a, b))
-        return FlowResult(times, np.stack(out_a), np.stack(out_b), np.stack(risks))
+            k_done = max(int(round(t / dt)), k_done)
+            out_r.append(r)
+            out_eta.append(eta)
+        return _result(batch, data, times, *from_polar(np.stack(out_r), np.stack(out_eta)))
 
-    nr, shape_r, shape_eta = r0.size, r0.shape, eta0.shape
-
-    def rhs(_t, w):
-        dr, deta, _ = polar_velocity(batch, data, w[:nr].reshape(shape_r),
-                                     w[nr:].reshape(shape_eta))
-        return np.concatenate([dr.ravel(), deta.ravel()])
-
-    sol = solve_ivp(_counted(rhs, max_evals), (0.0, float(times[-1])),
-                    np.concatenate([r0.ravel(), eta0.ravel()]), method=solver, t_eval=times,
-                    rtol=rtol, atol=atol)
-    if not sol.success:
-        raise DescentlabError(f"solve_ivp failed: {sol.message}; loosen rtol/atol or use "
-                              f"method='euler'")
-    r = sol.y[:nr].T.reshape((-1,) + shape_r)
-    eta = sol.y[nr:].T.reshape((-1,) + shape_eta)
-    a, b = from_polar(r, eta)
-    return FlowResult(sol.t, a, b, np.stack([_risk(batch, data, a[k], b[k])
-                                             for k in range(len(sol.t))]))
+    t, r, eta = _solve(lambda r, eta: polar_velocity(batch, data, r, eta)[:2], r0, eta0,
+                       times, solver, rtol, atol, max_evals)
+    return _result(batch, data, t, *from_polar(r, eta))
 
 
 __all__ = ["FlowResult", "from_polar", "gradient_flow", "polar_flow", "polar_velocity",

@@ -1,19 +1,25 @@
-"""The kernel regime's reference: the limit kernel and the hard-margin kernel SVM (seed 002, 5.3).
+"""Kernels of wide ReLU networks: arc-cosine kernels, the population risk, the kernel SVM.
 
-Training only the output layer of f(x) = (1/m) sum_j a_j relu(b_j . x) is a linear model on
-the features Phi_j(x) = relu(b_j . x) / sqrt(m), with kernel (section 5.3)
+**The order-1 arc-cosine kernel** (Cho and Saul 2009, ref. [11] of seed 002): for u, v in
+R^D with angle t and x ~ N(0, I_D),
+
+    E[relu(u . x) relu(v . x)] = |u||v| (sin t + (pi - t) cos t) / (2 pi),
+    grad_u = ((pi - t) v + |v| sin t u/|u|) / (2 pi)        (``relu_gaussian_kernel*``).
+
+**Population risk of the teacher-student model** (seed 002, section 4.4; ReLU, x ~ N(0, I_d),
+no bias): with c = alpha a / m, E[(h(x) - y)^2] / 2 = (c^T K(b, b) c - 2 c^T K(b, b*) a* +
+a*^T K(b*, b*) a*) / 2, and its particle velocities in closed form (``population_*``).
+
+**The kernel regime's reference** (seed 002, 5.3). Training only the output layer of
+f(x) = (1/m) sum_j a_j relu(b_j . x) is a linear model on the features
+Phi_j(x) = relu(b_j . x) / sqrt(m), with kernel
 
     k_m(x, x') = (1/m) sum_j relu(b_j . x) relu(b_j . x')       (``empirical_kernel``)
               -> k(x, x') = E_eta[relu(eta . x) relu(eta . x')]  as m -> infinity.
 
-For eta uniform on the sphere S^(D-1) of R^D the limit has the closed form (order-1
-arc-cosine kernel; Cho and Saul 2009, ref. [11] of seed 002)
-
-    k(x, x') = |x| |x'| (sin t + (pi - t) cos t) / (2 pi D),   t = angle(x, x'),
-
-which is the Gaussian-eta kernel (``descentlab.problems.twolayer.relu_gaussian_kernel``,
-eta ~ N(0, I_D)) divided by E|eta|^2 = D, since eta = |eta| (eta/|eta|) with the radius
-independent of the direction (``limit_kernel``, ``b_init`` as in ``implicit_bias``).
+For eta uniform on the sphere S^(D-1) of R^D the limit is the Gaussian-eta kernel divided
+by E|eta|^2 = D, since eta = |eta| (eta/|eta|) with the radius independent of the
+direction (``limit_kernel``, ``b_init`` as in ``descentlab.particles.margins``).
 
 The gradient flow on the output layer converges in direction to the max-margin predictor
 (Theorem 4, [43]): the solution of min ||f||_k^2 subject to y_i f(x_i) >= 1, computed from
@@ -37,8 +43,81 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._validation import check_choice, check_positive
+from ..data.teacher import Teacher
 from ..errors import DescentlabError
-from ..problems.twolayer import relu_gaussian_kernel
+
+
+def _angles(U: np.ndarray, V: np.ndarray):
+    """(cos t, |u|, |v|, |u||v|) for the rows u of U and v of V (cos t = 1 if one is 0)."""
+    nu, nv = np.linalg.norm(U, axis=-1), np.linalg.norm(V, axis=-1)
+    dots = U @ np.swapaxes(V, -1, -2)
+    denom = nu[..., :, None] * nv[..., None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1.0), 1.0)
+    return np.clip(cos, -1.0, 1.0), nu, nv, denom
+
+
+def relu_gaussian_kernel(U: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """K[i, k] = E[relu(u_i . x) relu(v_k . x)] for x ~ N(0, I): arc-cosine kernel of order 1.
+
+    K = |u||v| (sin t + (pi - t) cos t) / (2 pi), t the angle between u and v (0 if a
+    vector is 0).
+    """
+    cos, _, _, denom = _angles(U, V)
+    t = np.arccos(cos)
+    return denom * (np.sqrt(1.0 - cos * cos) + (np.pi - t) * cos) / (2 * np.pi)
+
+
+def relu_gaussian_kernel_grad(U: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """G[i, k] = grad_u E[relu(u . x) relu(v . x)] at (u_i, v_k) = E[1(u.x > 0) relu(v.x) x].
+
+    G = ((pi - t) v + |v| sin(t) u/|u|) / (2 pi) (0 at u = 0); shape (U rows, V rows, dim).
+    """
+    cos, nu, nv, _ = _angles(U, V)
+    uhat = np.where(nu[..., None] > 0, U / np.where(nu > 0, nu, 1.0)[..., None], 0.0)
+    t = np.arccos(cos)
+    sin = np.sqrt(1.0 - cos * cos)
+    grad = ((np.pi - t)[..., None] * V[..., None, :, :]
+            + (nv[..., None, :] * sin)[..., None] * uhat[..., :, None, :]) / (2 * np.pi)
+    return grad * (nu > 0)[..., :, None, None]  # relu(0 . x) = 0: no gradient at u = 0
+
+
+def population_risk(a: np.ndarray, b: np.ndarray, teacher: Teacher, *,
+                    alpha: float = 1.0) -> float:
+    """E[(h(x) - y)^2] / 2 exactly, for ReLU networks, x ~ N(0, I_d) and no bias.
+
+    With c = alpha a / m:  (c^T K(b, b) c - 2 c^T K(b, b*) a* + a*^T K(b*, b*) a*) / 2.
+    """
+    _check_population(b, teacher)
+    c = alpha * np.asarray(a, dtype=np.float64) / a.shape[0]
+    r = (c @ relu_gaussian_kernel(b, b) @ c - 2 * c @ relu_gaussian_kernel(b, teacher.b)
+         @ teacher.a + teacher.a @ relu_gaussian_kernel(teacher.b, teacher.b) @ teacher.a)
+    return max(0.5 * float(r), 0.0)
+
+
+def population_velocity(a: np.ndarray, b: np.ndarray, teacher: Teacher, *,
+                        alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """(m dG/da, m dG/db, G) for the exact population risk G = E[(h - y)^2] / (2 alpha^2).
+
+    m dG/da_j = (1/alpha) (sum_k c_k K(b_j, b_k) - sum_l a*_l K(b_j, b*_l)),
+    m dG/db_j = (a_j/alpha) (sum_k c_k grad_1 K(b_j, b_k) - sum_l a*_l grad_1 K(b_j, b*_l)),
+    c_k = alpha a_k / m.
+    """
+    _check_population(b, teacher)
+    m = a.shape[0]
+    c = alpha * a / m
+    va = (relu_gaussian_kernel(b, b) @ c - relu_gaussian_kernel(b, teacher.b) @ teacher.a)
+    gb = (np.einsum("jkd,k->jd", relu_gaussian_kernel_grad(b, b), c)
+          - np.einsum("jld,l->jd", relu_gaussian_kernel_grad(b, teacher.b), teacher.a))
+    risk = population_risk(a, b, teacher, alpha=alpha) / alpha**2
+    return va / alpha, (a / alpha)[:, None] * gb, risk
+
+
+def _check_population(b: np.ndarray, teacher: Teacher) -> None:
+    if b.shape[-1] != teacher.dim:
+        raise DescentlabError(f"b: expected particles in dimension {teacher.dim} (the "
+                              f"teacher's), got {b.shape[-1]}")
+
 
 B_LAWS = ("gaussian", "sphere")
 
@@ -185,4 +264,5 @@ def kkt_residual(K, y, svm: KernelSVM) -> float:
 
 
 __all__ = ["B_LAWS", "KernelSVM", "empirical_kernel", "hard_margin_svm", "kkt_residual",
-           "limit_kernel", "sphere_relu_kernel"]
+           "limit_kernel", "population_risk", "population_velocity", "relu_gaussian_kernel",
+           "relu_gaussian_kernel_grad", "sphere_relu_kernel"]

@@ -6,23 +6,26 @@
   batches (the widths of one repetition share their data stream). Batches are drawn in
   chunks of steps, which does not change them: Generator.standard_normal fills arrays
   value after value, so a chunk of k batches is the next k batches.
-* ``FixedSample``: an empirical risk (1/n) sum_i loss(y_i, h(x_i)) on a finite sample,
-  full batch (gradient descent, gradient flow) or minibatches drawn with replacement.
+* ``FixedSample``: an empirical objective L(h(x_1), ..., h(x_n)) on a finite sample (any
+  loss of ``descentlab.problems.twolayer``: square, logistic, exponential, soft-min), full
+  batch (gradient descent, gradient flow) or minibatches drawn with replacement; one sample
+  for all streams or one per stream.
 * ``PopulationRisk``: the exact population square risk E[(h(x) - y)^2] / 2 of ReLU
   networks for x ~ N(0, I_d) without bias, in closed form (arc-cosine kernel, see
-  ``descentlab.problems.twolayer``); a smooth, noise-free target for gradient flows.
+  ``descentlab.theory.kernels``); a smooth, noise-free target for gradient flows.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..data.teacher import Teacher, TeacherStudentData
 from ..errors import DescentlabError
-from ..problems.twolayer import Teacher, TeacherStudentData, get_loss, relu_gaussian_kernel
+from ..problems.twolayer import get_loss
+from ..theory.kernels import population_velocity
 
 #: target size in bytes of one chunk of fresh inputs
 CHUNK_BYTES = 8 * 2**20
@@ -64,8 +67,8 @@ class FreshSamples:
             raise DescentlabError(f"data: every stream needs the same input dimension, "
                                   f"got {sorted(dims)}")
         self.dim = dims.pop()
-        if self.loss.name == "logistic" and any(m.labels != "sign" for m in models):
-            raise DescentlabError("loss: the logistic loss needs labels='sign' data")
+        if self.loss.labels and any(m.labels != "sign" for m in models):
+            raise DescentlabError(f"loss: the {self.loss.name} loss needs labels='sign' data")
         self.noise_rngs = [r.spawn(1)[0] if m.noise else None
                            for r, m in zip(rngs, models, strict=True)]
         per_step = S * self.batch_size * self.dim * 8
@@ -73,6 +76,8 @@ class FreshSamples:
             else max(1, CHUNK_BYTES // per_step)
         self._X = self._y = None
         self._pos = self.chunk
+
+    full_batch = False
 
     @property
     def n_streams(self) -> int:
@@ -153,6 +158,17 @@ class FixedSample:
     def dim(self) -> int:
         return int(self.X.shape[2])
 
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size is None
+
+    def streams(self, keep: np.ndarray) -> FixedSample:
+        """The samples of the streams ``keep`` (a sample shared by all streams stays one)."""
+        if self.n_streams == 1:
+            return self
+        return FixedSample(self.X[keep], self.y[keep], loss=self.loss,
+                           batch_size=self.batch_size, rng=self.rng)
+
     def next(self) -> tuple[np.ndarray, np.ndarray]:
         if self.batch_size is None:
             return self.X, self.y
@@ -168,14 +184,11 @@ class PopulationRisk:
     """
 
     loss = get_loss("square")
+    full_batch = True
 
     def __init__(self, teachers):
         self.teachers = [t if isinstance(t, Teacher) else t.teacher
                          for t in _as_list(teachers, None, "teachers")]
-        for t in self.teachers:
-            if t.activation != "relu":
-                raise DescentlabError("teachers: the closed-form population risk needs ReLU "
-                                      "teachers")
         self.dim = self.teachers[0].dim
 
     def teacher(self, s: int) -> Teacher:
@@ -188,51 +201,15 @@ class PopulationRisk:
         if len(self.teachers) not in (1, batch.n_streams):
             raise DescentlabError(f"teachers: expected 1 or {batch.n_streams} (one per "
                                   f"stream), got {len(self.teachers)}")
-        S, M = a.shape
-        same = batch.network_of[:, None] == batch.network_of[None, :]
         va, vb = np.empty_like(a), np.empty_like(b)
-        risk = np.empty((S, batch.n_networks))
-        for s in range(S):  # streams are few (repetitions); networks are batched
-            va[s], vb[s], risk[s] = _population_stream(a[s], b[s], self.teacher(s),
-                                                       batch.scale, batch.alpha, same,
-                                                       batch.starts)
+        risk = np.empty((a.shape[0], batch.n_networks))
+        for s in range(a.shape[0]):  # streams and networks are few; particles are batched
+            for r in range(batch.n_networks):
+                lo, hi = batch.starts[r], batch.starts[r + 1]
+                va[s, lo:hi], vb[s, lo:hi], G = population_velocity(
+                    a[s, lo:hi], b[s, lo:hi], self.teacher(s), alpha=batch.alpha)
+                risk[s, r] = G * batch.alpha**2
         return va, vb, risk
-
-
-def _angles(U: np.ndarray, V: np.ndarray):
-    nu, nv = np.linalg.norm(U, axis=1), np.linalg.norm(V, axis=1)
-    denom = np.outer(nu, nv)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(denom > 0, (U @ V.T) / np.where(denom > 0, denom, 1.0), 1.0)
-    cos = np.clip(cos, -1.0, 1.0)
-    return np.arccos(cos), np.sqrt(1.0 - cos * cos), nu, nv
-
-
-def _weighted_kernel_grad(U, V, w, mask=None) -> np.ndarray:
-    """sum_k w_k grad_1 K(u_j, v_k) = ((pi - T) W V + u_j/|u_j| (sin T) (|v| w)) / (2 pi)."""
-    t, sin, nu, nv = _angles(U, V)
-    A, B = np.pi - t, sin
-    if mask is not None:
-        A, B = A * mask, B * mask
-    uhat = np.where(nu[:, None] > 0, U / np.where(nu > 0, nu, 1.0)[:, None], 0.0)
-    g = (A @ (w[:, None] * V) + uhat * (B @ (nv * w))[:, None]) / (2 * math.pi)
-    return g * (nu > 0)[:, None]
-
-
-def _population_stream(a, b, teacher, scale, alpha, same, starts):
-    ca = scale * a
-    Kbb = relu_gaussian_kernel(b, b) * same
-    Kbt = relu_gaussian_kernel(b, teacher.b)
-    Ktt = float(teacher.a @ relu_gaussian_kernel(teacher.b, teacher.b) @ teacher.a)
-    self_part, cross_part = Kbb @ ca, Kbt @ teacher.a
-    va = (self_part - cross_part) / alpha
-    gb = (_weighted_kernel_grad(b, b, ca, same)
-          - _weighted_kernel_grad(b, teacher.b, teacher.a))
-    vb = (a / alpha)[:, None] * gb
-    quad = np.add.reduceat(ca * self_part, starts[:-1])
-    lin = np.add.reduceat(ca * cross_part, starts[:-1])
-    risk = np.maximum(0.5 * (quad - 2 * lin + Ktt), 0.0)
-    return va, vb, risk
 
 
 __all__ = ["FixedSample", "FreshSamples", "PopulationRisk"]
