@@ -19,8 +19,8 @@ gives the same result (``tests/test_particles.py``).
 
 Precision: the particles, the sums and the updates are float64; the two matrix products
 of each step (b X^T and Q X, 60% of the work at d = 100) run in float32 by default
-(``matmul_dtype``). This cuts the CPU time of the paper preset from about 240 s to about
-175 s (on two free cores: about 2 and 1.5 minutes of wall time). On the whole paper grid
+(``matmul_dtype``), which saves about a quarter of the paper preset's CPU time (timings in
+NOTES.md). On the whole paper grid
 (1800 trainings) the success flags were identical to full float64; the risks of the 739
 failed runs differ by 5e-9 (relative) at the median and 31% at most.
 ``--set matmul_dtype=float64`` runs everything in double precision.

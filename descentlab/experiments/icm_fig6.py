@@ -45,7 +45,7 @@ the mean test error decreases with n for both regimes (Spearman correlation <= -
 error at the largest n below the smallest n's). Reported, not checked: the margins vs m
 and how far the runs are from their limit.
 
-Outcome (paper preset, 20 seeds, 38 min wall on the 2-core machine with --jobs 2; mean test
+Outcome (paper preset, 20 seeds; mean test
 error, n = 256, d = 5/10/15/20/25): both layers 0.004/0.041/0.126/0.180/0.214, output layer
 0.163/0.217/0.247/0.271/0.290, kernel SVM 0.040/0.176/0.236/0.265/0.282; vs n at d = 15
 (n = 32 ... 512): both 0.341 -> 0.036, output 0.351 -> 0.226. Claims (1), (2), (4) hold

@@ -73,9 +73,8 @@ n and grows at most like log n: its least-squares slope against log2 n is positi
 most 1 / log2(4/3) (about 2.4, the orthogonal-data value where the failure probability
 per point is (3/4)^m).
 
-Quick preset: 17 s on two busy cores (claims (1)-(2) pass with thin margins there:
-0.925 >= 0.9 and 0.075 <= 0.1). Paper preset: 3 min 40 s wall on two busy cores (load ~6),
-claims 0.935, 0.050, slope 0.880, m_50 = 4.5, 8.0, 11.2, 13.3 at n = 4, 16, 64, 256
+Quick preset: claims (1)-(2) pass with thin margins (0.925 >= 0.9 and 0.075 <= 0.1).
+Paper preset: claims 0.935, 0.050, slope 0.880, m_50 = 4.5, 8.0, 11.2, 13.3 at n = 4, 16, 64, 256
 (slope 1.48 per doubling of n).
 """
 
