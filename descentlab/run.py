@@ -82,14 +82,14 @@ class Stop:
     time_limit: float | None = None
 
     def __post_init__(self):
-        values = {"epochs": check_positive("budget_epochs", self.epochs, allow_none=True),
-                  "calls": check_int("budget_calls", self.calls, minimum=1, allow_none=True),
+        values = {"epochs": check_positive("epochs", self.epochs, allow_none=True),
+                  "calls": check_int("calls", self.calls, minimum=1, allow_none=True),
                   "tol": check_positive("tol", self.tol, allow_none=True),
                   "grad_tol": check_positive("grad_tol", self.grad_tol, allow_none=True,
                                              strict=False),
                   "time_limit": check_positive("time_limit", self.time_limit, allow_none=True)}
         if values["calls"] is not None and values["calls"] > MAX_BUDGET_CALLS:
-            raise DescentlabError(f"budget_calls: expected at most 2^53 = {MAX_BUDGET_CALLS} "
+            raise DescentlabError(f"calls: expected at most 2^53 = {MAX_BUDGET_CALLS} "
                                   f"oracle calls, got {values['calls']}")
         for key, value in values.items():
             object.__setattr__(self, key, value)
@@ -99,7 +99,7 @@ class Stop:
         budgets = [] if self.calls is None else [self.calls]
         if self.epochs is not None:
             if self.epochs * n > MAX_BUDGET_CALLS:
-                raise DescentlabError(f"budget_epochs: expected at most "
+                raise DescentlabError(f"epochs: expected at most "
                                       f"{MAX_BUDGET_CALLS / n:.3g} epochs (2^53 oracle calls "
                                       f"of n = {n}), got {self.epochs:g}")
             budgets.append(max(1, math.ceil(self.epochs * n)))
@@ -165,8 +165,12 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
                               f"{type(method).__name__}")
     shorthand = {"epochs": budget_epochs, "calls": budget_calls, "tol": tol,
                  "time_limit": time_limit}
-    if stop is None:
-        stop = Stop(**shorthand)
+    given = stop is not None
+    if not given:
+        try:
+            stop = Stop(**shorthand)
+        except DescentlabError as exc:
+            raise _as_shorthand(exc) from None
     elif any(v is not None for v in shorthand.values()):
         raise DescentlabError("stop: give a Stop or the keywords budget_epochs, budget_calls, "
                               "tol, time_limit, not both")
@@ -182,7 +186,10 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         seed = check_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
     n = problem.n
-    budget = stop.budget(n, default=isinstance(record, str))
+    try:
+        budget = stop.budget(n, default=isinstance(record, str))
+    except DescentlabError as exc:
+        raise exc if given else _as_shorthand(exc) from None
     f_star = _check_f_star(f_star)
     # the method's checks against the problem (e.g. Katyusha's mu > 0) and the starting point
     # come before the (possibly costly) reference solution
@@ -319,6 +326,15 @@ def no_progress_message(flag: str, values: Sequence[float], method_name: str,
     return (f"{method_name} made no progress: F never went below F(x0) = {f0:.6g} "
             f"(within rounding) in {records} records; raise the step size {step} or the "
             "budget")
+
+
+def _as_shorthand(exc: DescentlabError) -> DescentlabError:
+    """An error of ``Stop`` named after run's shorthand keyword (budget_epochs, ...)."""
+    text = str(exc)
+    for field, keyword in (("epochs:", "budget_epochs:"), ("calls:", "budget_calls:")):
+        if text.startswith(field):
+            text = keyword + text[len(field):]
+    return DescentlabError(text)
 
 
 def _check_f_star(f_star) -> float | None:

@@ -346,3 +346,21 @@ def test_run_with_more_records_than_calls_records_each_call_once(small):
     trace = descentlab.run(small, "gd", budget_calls=200, n_records=10**12)
     assert len(trace.df) <= 200 + 1
     assert trace.df["oracle_calls"].is_monotonic_increasing
+
+
+def test_catalyst_names_its_inner_method_when_the_name_is_unknown():
+    with pytest.raises(DescentlabError, match=r"^catalyst: inner: method: unknown method 'foo'"):
+        get_method("catalyst", inner="foo")
+
+
+def test_stop_errors_name_the_argument_the_user_wrote():
+    """Stop(epochs=...) names 'epochs'; run's shorthand budget_epochs= names 'budget_epochs'."""
+    problem = Logistic(*_data())
+    with pytest.raises(DescentlabError, match=r"^epochs: expected a positive"):
+        descentlab.Stop(epochs=-1)
+    with pytest.raises(DescentlabError, match=r"^calls: expected an integer >= 1"):
+        descentlab.Stop(calls=0)
+    with pytest.raises(DescentlabError, match=r"^budget_epochs: expected a positive"):
+        descentlab.run(problem, "gd", budget_epochs=-1)
+    with pytest.raises(DescentlabError, match=r"^epochs: expected at most"):
+        descentlab.run(problem, "gd", descentlab.Stop(epochs=1e300))

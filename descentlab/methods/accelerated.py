@@ -351,7 +351,10 @@ class Catalyst(Method):
         if isinstance(self.inner, str):
             from . import get_method
 
-            self._set(inner=get_method(self.inner))
+            try:
+                self._set(inner=get_method(self.inner))
+            except DescentlabError as exc:
+                raise DescentlabError(f"catalyst: inner: {exc}") from None
         if not isinstance(self.inner, Method):
             raise DescentlabError(f"catalyst: inner: expected a method, got {self.inner!r}")
         check_positive("catalyst: kappa", self.kappa, allow_none=True)
