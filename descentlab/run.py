@@ -177,8 +177,8 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
     explicit = not isinstance(record, str) or record == "epochs"
     if isinstance(record, str):
         check_choice("record", record, ("geometric", "linear", "epochs"))
-    elif not len(record):
-        raise DescentlabError("record: expected oracle-call marks, got none")
+    else:
+        record = _check_marks(record)
     n_records = check_int("n_records", n_records, minimum=1)
     if isinstance(seed, np.random.Generator):
         rng, seed = seed, None
@@ -225,7 +225,7 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         if grad_inf:
             row["grad_inf"] = math.nan if gm is None else float(np.max(np.abs(gm)))
         if metrics is not None:
-            row.update(metrics(problem, x))
+            row.update(_check_metrics(metrics(problem, x), row))
         return row
 
     t0 = time.perf_counter()
@@ -326,6 +326,33 @@ def no_progress_message(flag: str, values: Sequence[float], method_name: str,
     return (f"{method_name} made no progress: F never went below F(x0) = {f0:.6g} "
             f"(within rounding) in {records} records; raise the step size {step} or the "
             "budget")
+
+
+def _check_marks(record) -> np.ndarray:
+    """Explicit recording marks: increasing positive oracle-call counts."""
+    try:
+        marks = np.asarray(record, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DescentlabError(f"record: expected 'geometric', 'linear', 'epochs' or increasing "
+                              f"positive oracle-call counts, got {record!r}") from None
+    if marks.ndim != 1 or not marks.size or not np.all(np.isfinite(marks)) \
+            or np.any(marks < 1) or np.any(marks != np.round(marks)) \
+            or np.any(np.diff(marks) <= 0):
+        raise DescentlabError(f"record: expected increasing positive oracle-call counts, got "
+                              f"{np.asarray(record).tolist()!r}")
+    return marks.astype(np.int64)
+
+
+def _check_metrics(extra, row: dict) -> dict:
+    """The dict a ``metrics`` function returned, checked: new column names, scalar values."""
+    if not isinstance(extra, dict):
+        raise DescentlabError(f"metrics: expected a function returning a dict of numbers, got "
+                              f"{type(extra).__name__}")
+    clash = sorted(set(extra) & set(row))
+    if clash:
+        raise DescentlabError(f"metrics: the columns {clash} are run's own; name the extra "
+                              f"columns differently")
+    return extra
 
 
 def _as_shorthand(exc: DescentlabError) -> DescentlabError:

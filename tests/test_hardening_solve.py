@@ -364,3 +364,21 @@ def test_stop_errors_name_the_argument_the_user_wrote():
         descentlab.run(problem, "gd", budget_epochs=-1)
     with pytest.raises(DescentlabError, match=r"^epochs: expected at most"):
         descentlab.run(problem, "gd", descentlab.Stop(epochs=1e300))
+
+
+@pytest.mark.parametrize(("record", "fragment"), [
+    ([], "increasing positive"), ([-5, 10], "increasing positive"),
+    ([10, 5], "increasing positive"), ([1.5], "increasing positive"), ("nosuch", "record:")])
+def test_explicit_record_marks_are_checked(record, fragment):
+    problem = Logistic(*_data())
+    with pytest.raises(DescentlabError, match=fragment):
+        descentlab.run(problem, "gd", record=record)
+
+
+@pytest.mark.parametrize(("metrics", "fragment"), [
+    (lambda problem, x: 3, "returning a dict"),
+    (lambda problem, x: {"value": 0.0}, "run's own")])
+def test_metrics_must_add_new_columns(metrics, fragment):
+    problem = Logistic(*_data())
+    with pytest.raises(DescentlabError, match=fragment):
+        descentlab.run(problem, "gd", budget_epochs=2, metrics=metrics)
