@@ -33,7 +33,14 @@ from pathlib import Path
 
 from .errors import DescentlabError
 from .provenance import environment
-from .store import CHECKS_FILE, check_output, printable, protected_files, write_output
+from .store import (
+    CHECKS_FILE,
+    check_output,
+    out_files,
+    printable,
+    protected_files,
+    write_output,
+)
 
 # key of checks.json -> (JSON type it must have, how to say it); absent keys are allowed
 _SHAPE: dict[str, tuple[type, str]] = {
@@ -158,25 +165,6 @@ def _split_figures(directory: Path, names: list[str]) -> tuple[list[Path], list[
     return inside, refused
 
 
-def _experiment_dirs(p: Path) -> list[Path]:
-    """The experiment directories of one OUT argument (OUT or OUT/*, holding checks.json)."""
-    if not p.exists():
-        raise DescentlabError(f"OUT: {str(p)!r} does not exist")
-    if not p.is_dir():
-        raise DescentlabError(f"OUT: expected an output directory, got the file {str(p)!r}")
-    own = p / CHECKS_FILE
-    if own.is_file():
-        return [p]
-    if own.exists():
-        raise DescentlabError(f"OUT: expected {str(own)!r} to be a file, got a directory or a "
-                              f"special file; rerun `descentlab reproduce ... --out {p}`")
-    dirs = sorted(d.parent for d in p.glob(f"*/{CHECKS_FILE}") if d.is_file())
-    if not dirs:
-        raise DescentlabError(f"OUT: no {CHECKS_FILE} in {str(p)!r} or its subdirectories; "
-                              f"run `descentlab reproduce ... --out {p}` first")
-    return dirs
-
-
 def find_experiments(paths: Sequence[str | os.PathLike]) -> list[ExperimentRecord]:
     """The experiments of output directories (OUT/checks.json or OUT/*/checks.json), each
     directory once however often it is named."""
@@ -184,7 +172,7 @@ def find_experiments(paths: Sequence[str | os.PathLike]) -> list[ExperimentRecor
         raise DescentlabError("OUT: expected at least one output directory")
     records, seen = [], set()
     for raw in paths:
-        for d in _experiment_dirs(Path(raw)):
+        for d in (f.parent for f in out_files(Path(raw), CHECKS_FILE)):
             if (key := d.resolve()) in seen:
                 continue
             seen.add(key)

@@ -120,6 +120,26 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return list(seen)
 
 
+def out_files(p: Path, name: str) -> list[Path]:
+    """The files ``name`` (results.parquet, checks.json) of one OUT argument: OUT/name, else
+    OUT/*/name (the layout of ``descentlab reproduce all``); clear errors otherwise."""
+    if not p.exists():
+        raise DescentlabError(f"OUT: {str(p)!r} does not exist")
+    if not p.is_dir():
+        raise DescentlabError(f"OUT: expected an output directory, got the file {str(p)!r}")
+    own = p / name
+    if own.is_file():
+        return [own]
+    if own.exists():
+        raise DescentlabError(f"OUT: expected {str(own)!r} to be a file, got a directory or a "
+                              f"special file; rerun `descentlab reproduce ... --out {p}`")
+    sub = sorted(f for f in p.glob(f"*/{name}") if f.is_file())
+    if not sub:
+        raise DescentlabError(f"OUT: no {name} in {str(p)!r} or its subdirectories; "
+                              f"run `descentlab reproduce ... --out {p}` first")
+    return sub
+
+
 def _results_of(p: Path) -> list[Path]:
     """The results files of one OUT argument (see :func:`find_results`)."""
     if p.is_file():
@@ -127,19 +147,7 @@ def _results_of(p: Path) -> list[Path]:
             raise DescentlabError(f"OUT: expected an output directory or a .parquet file, got "
                                   f"the file {str(p)!r}")
         return [p]
-    own = p / RESULTS_FILE
-    if own.is_file():
-        return [own]
-    if own.exists():
-        raise DescentlabError(f"OUT: expected {str(own)!r} to be a file, got a directory or a "
-                              f"special file; rerun `descentlab reproduce ... --out {p}`")
-    sub = [f for f in sorted(p.glob(f"*/{RESULTS_FILE}")) if f.is_file()] if p.is_dir() else []
-    if sub:
-        return sub
-    if not p.exists():
-        raise DescentlabError(f"OUT: {str(p)!r} does not exist")
-    raise DescentlabError(f"OUT: no {RESULTS_FILE} in {str(p)!r} or its subdirectories; "
-                          f"run `descentlab reproduce ... --out {p}` first")
+    return out_files(p, RESULTS_FILE)
 
 
 def find_results(paths: Sequence[str | os.PathLike]) -> list[Path]:
@@ -354,6 +362,6 @@ def query(paths: Sequence[str | os.PathLike], sql: str | None = None, *,
     return write_output(option, target, lambda p: pq.write_table(rows, p))
 
 
-__all__ = ["RESULTS_FILE", "VIEW", "check_output", "check_sql", "connect", "find_results",
-           "printable", "protected_files", "query", "result_columns", "results_table",
-           "write_output", "write_results"]
+__all__ = ["CHECKS_FILE", "RESULTS_FILE", "VIEW", "check_output", "check_sql", "connect",
+           "find_results", "out_files", "printable", "protected_files", "query",
+           "result_columns", "results_table", "write_output", "write_results"]
