@@ -20,6 +20,12 @@ SINGLE_THREAD_ENV = {name: "1" for name in (
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")}
 os.environ.update(SINGLE_THREAD_ENV)
 
+import tempfile
+
+#: A fresh on-disk cache (``descentlab.cache``) per test session, inherited by subprocesses:
+#: tests never read results cached by an earlier session or write into the user's home.
+os.environ["DESCENTLAB_CACHE"] = tempfile.mkdtemp(prefix="descentlab-cache-")
+
 import functools
 
 import numpy as np

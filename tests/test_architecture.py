@@ -22,7 +22,7 @@ import descentlab
 
 PACKAGE = Path(descentlab.__file__).parent
 LAYERS = {
-    "errors": 0, "provenance": 0, "_validation": 0, "_compiled": 0,
+    "errors": 0, "provenance": 0, "cache": 0, "_validation": 0, "_compiled": 0,
     "data": 1, "trace": 1, "executors": 1, "plot": 1,
     "problems": 2, "sweep": 2,
     "methods": 3, "particles": 3, "theory": 3, "store": 3,
