@@ -382,9 +382,8 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     --plot are still written).
     """
 
-    from .data import load_libsvm
     from .methods import get_method
-    from .problems import LeastSquares, Logistic
+    from .problems import build as build_problem
     from .problems.regularizers import Regularizer
     from .run import run
 
@@ -406,14 +405,10 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     _check_output_file("--out", out, ["parquet"])
     _check_output_file("--plot", plot, _figure_suffixes())
 
-    cls = Logistic if problem_name == "logistic" else LeastSquares
     t0 = time.perf_counter()
-    if reg is None:
-        lam = 0.0
-    elif lam is None:
-        lam = 1.0 / load_libsvm(data)[0].shape[0]
-    problem = cls.from_libsvm(data, reg=reg, lam=lam, l1_ratio=l1_ratio,
-                              positive_class=positive_class)
+    problem = build_problem(problem_name, data=data, reg=reg or "none",
+                            lam=(0.0 if reg is None else "1/n" if lam is None else lam),
+                            l1_ratio=l1_ratio, positive_class=positive_class)
     console.print(escape(repr(problem)), highlight=False)
     if epochs is not None and epochs * problem.n > MAX_BUDGET_CALLS:
         most = MAX_BUDGET_CALLS / problem.n
