@@ -16,6 +16,9 @@ Nesterov's accelerated gradient (convex variant of ``descentlab.methods.Nesterov
 1/L; Nesterov 1983, 2004; Beck and Teboulle 2009 for the same bound for FISTA):
 
 * ``nesterov_bound``      f(x_k) - f* <= 2 L dist0_sq / (k + 1)^2
+* ``nesterov_strongly_convex_bound`` (constant momentum (sqrt kappa - 1)/(sqrt kappa + 1),
+  mu-strongly convex f; Nesterov 2004, Thm 2.2.3 with gamma0 = mu):
+  f(x_k) - f* <= (1 - sqrt(mu/L))^k (gap0 + mu dist0_sq / 2)
 
 SGD on a smooth non-convex f with unbiased stochastic gradients bounded by G (seed 004,
 "Stochastic gradient descent", the theorem and its proof), constant step eta for T steps:
@@ -81,6 +84,15 @@ def nesterov_bound(k, L: float, dist0_sq: float) -> np.ndarray:
     return 2.0 * _positive("L", L) * dist0_sq / (_arr(k) + 1.0) ** 2
 
 
+def nesterov_strongly_convex_bound(k, mu: float, L: float, gap0: float,
+                                   dist0_sq: float) -> np.ndarray:
+    """(1 - sqrt(mu/L))^k (gap0 + mu ||x0 - x*||^2 / 2) (strongly convex variant, step 1/L)."""
+    mu, L = _positive("mu", mu), _positive("L", L)
+    if mu > L:
+        raise DescentlabError(f"mu, L: expected mu <= L, got mu={mu:g} > L={L:g}")
+    return (1.0 - np.sqrt(mu / L)) ** _arr(k) * (gap0 + mu * dist0_sq / 2.0)
+
+
 def sgd_nonconvex_bound(T, L: float, gap0: float, G: float, step) -> np.ndarray:
     """gap0 / (step T) + L step G^2 / 2: bound on min_{t<T} E||grad f(w_t)||^2 (seed 004)."""
     T, step = _arr(T), _arr(step)
@@ -136,5 +148,6 @@ def plot_with_bound(ax, x, measured, bound, *, label: str, bound_label: str | No
 
 
 __all__ = ["gd_convex_bound", "gd_nonconvex_bound", "linear_bound", "nesterov_bound",
+           "nesterov_strongly_convex_bound",
            "plot_with_bound", "saga_bound", "saga_rate", "sgd_nonconvex_bound",
            "sgd_optimal_step", "svrg_bound", "svrg_factor"]
