@@ -129,6 +129,7 @@ def study_figures(results: pd.DataFrame, steps: pd.DataFrame, constants: dict,
             ax.set_xlabel(xlabel)
             ax.set_ylabel("(F - F*) / |F*|")
             ax.grid(alpha=0.3)
+        axes[1].ticklabel_format(axis="x", style="sci", scilimits=(-2, 4))
         axes[0].legend(fontsize=7)
         ymin = max(FLOOR, float(np.nanmin(np.maximum(rows["rel_subopt"], FLOOR))) / 3)
         for ax in axes:
