@@ -40,7 +40,7 @@ from ..sweep import SweepResult, run_sweep
 from .execute import VERSION, Prepared, StudyRunner, prepare
 from .figures import study_figures
 from .grid import method_cells, problem_cells, tasks
-from .spec import StudySpec, load, parse
+from .spec import StudySpec, load, parse, to_toml
 from .summary import summary_table
 
 STUDY_FILE = "study.toml"
@@ -67,35 +67,11 @@ def _spec(spec_or_path) -> StudySpec:
     if isinstance(spec_or_path, StudySpec):
         return spec_or_path
     if isinstance(spec_or_path, dict):
-        return parse(spec_or_path, source=to_toml(spec_or_path))
+        return parse(spec_or_path)
     if isinstance(spec_or_path, (str, os.PathLike)):
         return load(spec_or_path)
     raise DescentlabError(f"spec_or_path: expected a study file path, a dict or a StudySpec, "
                           f"got {type(spec_or_path).__name__}")
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise DescentlabError(f"study: cannot write {value!r} as TOML")
-
-
-def to_toml(data: dict) -> str:
-    """A study dict as TOML text (scalars, lists and the [[problems]] / [[methods]] tables)."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, list)
-             or not v or not isinstance(v[0], dict)]
-    for key, value in data.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            for table in value:
-                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}"
-                                              for k, v in table.items())]
-    return "\n".join(lines) + "\n"
 
 
 def run_study(spec_or_path, out=None, *, executor: Executor | None = None, force: bool = False,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
+import json
 import math
 import numbers
 import os
@@ -275,12 +276,37 @@ def _method(i: int, table, folder: Path) -> MethodSpec:
 
 
 # ---------------------------------------------------------------------------- study
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise DescentlabError(f"study: cannot write {value!r} as TOML")
+
+
+def to_toml(data: dict) -> str:
+    """A study dict as TOML text (scalars, lists and the [[problems]] / [[methods]] tables)."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, list)
+             or not v or not isinstance(v[0], dict)]
+    for key, value in data.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for table in value:
+                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}"
+                                              for k, v in table.items())]
+    return "\n".join(lines) + "\n"
+
+
 def parse(data: dict, *, folder: str | os.PathLike | None = None, source: str = "") -> StudySpec:
     """A checked :class:`StudySpec` from the parsed TOML ``data`` (plugins and relative data
     paths are looked up in ``folder``, default the current directory)."""
     folder = Path(folder if folder is not None else Path.cwd()).resolve()
     if not isinstance(data, dict):
         raise _err("study", "a table of keys", data)
+    source = source or to_toml(data)
     _unknown("", data, TOP_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -335,4 +361,4 @@ def load(path: str | os.PathLike) -> StudySpec:
 
 
 __all__ = ["DEFAULT_TARGETS", "THEORY", "MethodSpec", "ProblemSpec", "StudySpec",
-           "combinations", "label_of", "load", "parse", "step_label"]
+           "combinations", "label_of", "load", "parse", "step_label", "to_toml"]
