@@ -188,6 +188,9 @@ def test_one_study_per_out(tmp_path):
 
     with pytest.raises(DescentlabError, match="study:plugins"):
         check_out(out, "pl-example")
+    # replacing it (--force) removes every file the study wrote, tables and study file too
+    res = run_study(other, out, force=True)
+    assert not (set(p.name for p in out.iterdir()) - {p.name for p in res.files} - {"tasks"})
 
 
 def test_theory_bounds_hold_on_the_measured_runs():

@@ -129,6 +129,7 @@ def run_study(spec_or_path, out=None, *, executor: Executor | None = None, force
                   "claims": [], "passed": True, "timings": res.timings,
                   "sweep": sweep.summary(),
                   "figures": [p.name for p in res.files if p.suffix == ".png"],
+                  "files": [p.name for p in res.files if p.suffix in (".csv", ".toml")],
                   "summary": json.loads(summary.to_json(orient="records")),
                   "targets": list(spec.targets),
                   "problems": list(prepared.constants.values()),
