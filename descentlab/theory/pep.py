@@ -227,39 +227,8 @@ def _solve(kind: str, params: tuple, L: float, mu: float, n_steps: int, performa
     x0 = pep.set_initial_point()
     pep.set_initial_condition((x0 - xs) ** 2 <= 1 if initial == "dist2" else F(x0) - Fs <= 1)
 
-    def prox_grad(y, h):
-        return proximal_step(y - h * f.gradient(y), g, h)[0]
-
-    x = x0
-    if kind == "gd":
-        (h,) = params
-        for _ in range(n_steps):
-            x = x - h * f.gradient(x)
-    elif kind == "ista":
-        (h,) = params
-        for _ in range(n_steps):
-            x = prox_grad(x, h)
-    elif kind == "heavy-ball":
-        a, b = params
-        x_prev = x0
-        for _ in range(n_steps):
-            x, x_prev = x - a * f.gradient(x) + b * (x - x_prev), x
-    elif kind == "nesterov":
-        h, beta = params
-        x_prev = x0
-        for k in range(1, n_steps + 1):
-            b = (k - 1.0) / (k + 2.0) if beta is None else beta
-            y = x if b == 0 else x + b * (x - x_prev)
-            x, x_prev = y - h * f.gradient(y), x
-    elif kind == "fista":
-        (h,) = params
-        t, y = 1.0, x0
-        for _ in range(n_steps):
-            x_new = prox_grad(y, h)
-            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-            coef = (t - 1.0) / t_new
-            y = x_new if coef == 0 else x_new + coef * (x_new - x)
-            x, t = x_new, t_new
+    x = iterate(kind, params, x0, n_steps, f.gradient,
+                (lambda y, h: proximal_step(y, g, h)[0]) if composite else None)
     if performance == "f-fstar":
         pep.set_performance_metric(F(x) - Fs)
     elif performance == "dist2":
@@ -267,6 +236,49 @@ def _solve(kind: str, params: tuple, L: float, mu: float, n_steps: int, performa
     else:
         pep.set_performance_metric(f.gradient(x) ** 2)
     return _run(pep)
+
+
+def iterate(kind: str, params: tuple, x0, n_steps: int, grad, prox=None):
+    """x_N of the iteration ``kind`` (from :func:`pep_spec`) started at ``x0``.
+
+    The one copy of the iterations: the PEP runs it on PEPit's symbolic points, the tests on
+    numpy arrays against ``descentlab.methods``. ``grad(x)`` is the smooth part's gradient,
+    ``prox(y, h)`` = prox_{h g}(y) for the composite methods (ista, fista).
+    """
+    x = x0
+    if kind == "gd":
+        (h,) = params
+        for _ in range(n_steps):
+            x = x - h * grad(x)
+    elif kind == "ista":
+        (h,) = params
+        for _ in range(n_steps):
+            x = prox(x - h * grad(x), h)
+    elif kind == "heavy-ball":
+        a, b = params
+        x_prev = x0
+        for _ in range(n_steps):
+            x, x_prev = x - a * grad(x) + b * (x - x_prev), x
+    elif kind == "nesterov":
+        h, beta = params
+        x_prev = x0
+        for k in range(1, n_steps + 1):
+            b = (k - 1.0) / (k + 2.0) if beta is None else beta
+            y = x if b == 0 else x + b * (x - x_prev)
+            x, x_prev = y - h * grad(y), x
+    elif kind == "fista":
+        (h,) = params
+        t, y = 1.0, x0
+        for _ in range(n_steps):
+            x_new = prox(y - h * grad(y), h)
+            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+            coef = (t - 1.0) / t_new
+            y = x_new if coef == 0 else x_new + coef * (x_new - x)
+            x, t = x_new, t_new
+    else:
+        raise DescentlabError(f"kind: expected one of gd, ista, heavy-ball, nesterov, fista, "
+                              f"got {kind!r}")
+    return x
 
 
 def _saga(pep, params: tuple, L: float, mu: float) -> float:
@@ -377,4 +389,4 @@ def is_cached(method, *, L: float, mu: float = 0.0, step: float | None = None, n
 
 
 __all__ = ["FUNCTION_CLASSES", "INITIALS", "PEP_METHODS", "PERFORMANCES", "is_cached",
-           "pep_spec", "worst_case", "worst_case_curve"]
+           "iterate", "pep_spec", "worst_case", "worst_case_curve"]
