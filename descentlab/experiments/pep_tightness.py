@@ -70,7 +70,7 @@ LAMBDA_GRID = 4001
 
 @dataclass(frozen=True)
 class Config:
-    n_max: int = 10
+    n_max: int = 8
     methods: tuple[str, ...] = METHODS
     a9a: bool = True
     dim: int = 100
