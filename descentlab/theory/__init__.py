@@ -7,15 +7,19 @@
 * ``rates``: linear (per iteration, per oracle call) and power-law fits with their range,
   crossing times, log-log slopes.
 * ``complexity``: the complexity table of seed 000 (oracle calls to reach eps).
-* ``bounds``: bound curves of GD, Nesterov, SGD, SAGA and SVRG, and ``plot_with_bound``.
+* ``bounds``: bound curves of GD, Nesterov, SGD, SAGA and SVRG, ``plot_with_bound``, ``plot_pep``.
+* ``pep``: tight worst cases by performance estimation (PEPit), imported on demand
+  (``from descentlab.theory import pep``: it loads cvxpy).
 """
 
 from .bounds import (
+    PEP_STYLE,
     gd_convex_bound,
     gd_nonconvex_bound,
     linear_bound,
     nesterov_bound,
     nesterov_strongly_convex_bound,
+    plot_pep,
     plot_with_bound,
     saga_bound,
     saga_rate,
@@ -69,6 +73,7 @@ from .semilocal import (
 )
 
 __all__ = [
+    "PEP_STYLE", "plot_pep",
     "COMPLEXITY_FORMULAS", "COMPLEXITY_ROWS", "oracle_complexity",
     "SCALAR_NETWORK_JAC_LIPSCHITZ", "ConstantEstimate", "LinearRateFit", "PLEstimate",
     "PowerIteration", "PowerLawFit", "SemilocalCertificate", "SlopeFit", "TraceRateFit",
