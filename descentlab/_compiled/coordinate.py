@@ -11,8 +11,9 @@ the constant linear term of Catalyst's subproblems (zero otherwise). X is read b
 CSC arrays (cindptr, cindices, cdata) from ``LinearModel.csc_arrays``. The loops keep z up to
 date in place, so a coordinate update costs the non-zeros of its column.
 
-Every loop returns the number of stored entries of X it read (the caller converts that work
-to oracle calls: a pass over all of X, nnz entries, is n calls).
+Every loop returns its work: the stored entries of the columns it visited, one read per
+visit (the update of z along a changed column reuses it); the caller converts that work to
+oracle calls (all of X, nnz entries, is n calls: one epoch over every coordinate).
 """
 
 from __future__ import annotations
@@ -157,7 +158,6 @@ def cd_epoch(cindptr, cindices, cdata, y, code, x, z, lips, order, lam1, lam2, s
             delta = new - old
             for p in range(start, end):
                 z[cindices[p]] += delta * cdata[p]
-            work += end - start
     return work
 
 
@@ -201,7 +201,6 @@ def newton_direction(cindptr, cindices, cdata, ws, r, h, hess, x, delta, xdelta,
                 delta[t] += step
                 for p in range(start, end):
                     xdelta[cindices[p]] += step * cdata[p]
-                work += end - start
         if worst <= tol:
             break
     return epochs, work
@@ -209,13 +208,14 @@ def newton_direction(cindptr, cindices, cdata, ws, r, h, hess, x, delta, xdelta,
 
 @njit(cache=True, error_model="numpy")
 def line_search(cindptr, cindices, cdata, y, code, z, xdelta, x, ws, delta, lam1, lam2, shift,
-                free, lam2f, max_backtrack, ztmp):
+                free, lam2f, max_backtrack, ztmp, grad):
     """The largest step t in {1, 1/2, 1/4, ...} with
 
         lam1 (||x + t d||_1 - ||x||_1) + t grad f(x + t d) . d < 0
 
     on the coordinates ws (skglm's ProxNewton rule; by convexity of f it implies
-    F(x + t d) < F(x)). Returns (t, entries read); t = 0 when no step passes."""
+    F(x + t d) < F(x)); grad[j] (j in ws) is left at the partial derivatives of the smooth
+    part at x + t d. Returns (t, entries read); t = 0 when no step passes."""
     n = z.shape[0]
     inv_n = 1.0 / n
     old_pen = 0.0
@@ -237,11 +237,22 @@ def line_search(cindptr, cindices, cdata, y, code, z, xdelta, x, ws, delta, lam1
                 g += cdata[p] * ztmp[cindices[p]]
             work += cindptr[j + 1] - cindptr[j]
             g = g * inv_n + l2 * u + shift[j]
+            grad[j] = g
             crit += l1 * abs(u) + step * g * delta[t]
         if crit < 0.0:
             return step, work
         step *= 0.5
     return 0.0, work
+
+
+@njit(cache=True, error_model="numpy")
+def margins(indptr, indices, data, x, out):
+    """out = X x from the CSR rows of X."""
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            total += data[p] * x[indices[p]]
+        out[i] = total
 
 
 def empty_float() -> np.ndarray:
@@ -250,4 +261,4 @@ def empty_float() -> np.ndarray:
 
 
 __all__ = ["cd_epoch", "derivatives", "empty_float", "gradient_scores", "line_search",
-           "newton_direction", "value"]
+           "margins", "newton_direction", "value"]

@@ -47,10 +47,10 @@ compiled (``descentlab._compiled.coordinate``).
 Oracle calls (benchopt's convention): reading all the non-zeros of X once costs n calls, so
 one epoch of CD over all d coordinates is n calls, a full gradient is n calls, and work on a
 working set is counted pro rata of the non-zeros of its columns (an epoch of CD on the
-coordinates S costs n nnz(X_:S) / nnz(X) calls, a coordinate update whose x_j changes reads
-its column twice). A Hessian-vector product (the inner epochs of ProxNewton) is counted the
-same way. Function values (Anderson's acceptance test) are n loss evaluations without a pass
-over X and are not counted.
+coordinates S costs n nnz(X_:S) / nnz(X) calls). An inner epoch of ProxNewton (a
+Hessian-vector product on its working set) and a line-search trial (a gradient on it) are
+counted the same way. Function values (Anderson's acceptance test) are n loss evaluations
+without a pass over X and are not counted.
 """
 
 from __future__ import annotations
@@ -133,8 +133,12 @@ def _working_set(x: np.ndarray, score: np.ndarray, free: int, start: int) -> np.
     return np.sort(ws).astype(np.int64)
 
 
-def _margins(problem, x: np.ndarray) -> np.ndarray:
-    return np.asarray(problem.margins(x), dtype=np.float64)
+def _margins(cols: _Columns, x: np.ndarray) -> np.ndarray:
+    """z = X x (float64) from the view's rows."""
+    v = cols.view
+    z = np.empty(v.n)
+    kernels.margins(v.indptr, v.indices, v.data, x, z)
+    return z
 
 
 # ----------------------------------------------------------------------------- CD
@@ -193,7 +197,7 @@ class CD(Method):
         cols = _columns(self.name, problem)
         x = np.array(x0, dtype=np.float64)
         work = cols.nnz if np.any(x) else 0
-        z = _margins(problem, x) if work else np.zeros(problem.n)
+        z = _margins(cols, x) if work else np.zeros(problem.n)
         lips = cols.curvature * cols.sq_norms / problem.n
         return CDState(x=x, z=z, lips=lips, work=work, calls=cols.calls(work, problem.n))
 
@@ -277,23 +281,31 @@ class CD(Method):
 # ---------------------------------------------------------------------- ProxNewton
 @dataclass(frozen=True, kw_only=True, eq=False)
 class NewtonState(State):
-    """Margins z = X x, the last working-set size, step and inner epochs (reported)."""
+    """Margins z = X x, the working set (None: to be chosen from the full gradient) and its
+    tolerance, the last step and the inner epochs done (reported)."""
 
     z: np.ndarray
     work: int = 0
-    ws_size: int = 0
+    ws: np.ndarray | None = None
+    tol_in: float = 0.0
+    outer: int = 0
     last_step: float = 1.0
     inner_epochs: int = 0
-    reported: ClassVar[tuple[str, ...]] = ("ws_size", "last_step", "inner_epochs")
+    reported: ClassVar[tuple[str, ...]] = ("ws_size", "outer", "last_step", "inner_epochs")
+
+    @property
+    def ws_size(self) -> int:
+        return 0 if self.ws is None else int(self.ws.size)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProxNewton(Method):
     """Proximal Newton: diagonal-weight quadratic model solved by CD on a working set
     (``ws``, None: on when lam1 > 0), at most ``max_cd_epochs`` epochs, then a backtracking
-    line search (at most ``max_backtrack`` halvings). One outer iteration costs a full
-    gradient (n calls) plus its inner epochs and line-search passes, pro rata of the
-    non-zeros read."""
+    line search (at most ``max_backtrack`` halvings); Newton steps on a working set until its
+    scores fall below 0.3 times the full maximum score, then a new working set. Costs: a
+    full gradient (n calls) per working set, and per Newton step its inner epochs and
+    line-search passes, pro rata of the non-zeros read."""
 
     ws: bool | None = None
     max_cd_epochs: int = 20
@@ -320,7 +332,7 @@ class ProxNewton(Method):
         cols = _columns(self.name, problem)
         x = np.array(x0, dtype=np.float64)
         work = cols.nnz if np.any(x) else 0
-        z = _margins(problem, x) if work else np.zeros(problem.n)
+        z = _margins(cols, x) if work else np.zeros(problem.n)
         return NewtonState(x=x, z=z, work=work, calls=cols.calls(work, problem.n))
 
     def advance(self, problem, state, rng, calls):
@@ -328,36 +340,53 @@ class ProxNewton(Method):
         n, d = problem.n, problem.dim
         v = cols.view
         lam1, lam2, shift, free, lam2f = cols.weights
-        x, z, work = state.x, state.z, state.work
+        x, z, work, ws, tol_in = state.x, state.z, state.work, state.ws, state.tol_in
         target = state.calls + max(1, int(calls))
         r, h, ztmp = np.empty(n), np.empty(n), np.empty(n)
         grad, score, hess = np.empty(d), np.empty(d), np.empty(d)
         every = np.arange(d, dtype=np.int64)
-        iterations, step, inner, ws = 0, state.last_step, state.inner_epochs, every
+        iterations, step, inner, outer = 0, state.last_step, state.inner_epochs, state.outer
         while True:
             kernels.derivatives(v.y, v.loss_code, z, r, h)
-            work += kernels.gradient_scores(*cols.csc, r, h, x, every, lam1, lam2, shift,
-                                            free, lam2f, grad, score, hess)
-            ws = _working_set(x, score, free, WS_START) if self.ws else every
-            tol = INNER_TOL * INNER_TOL * float(score.max(initial=0.0))
+            if ws is None:  # a new working set from the full gradient (n calls)
+                work += kernels.gradient_scores(*cols.csc, r, h, x, every, lam1, lam2, shift,
+                                                free, lam2f, grad, score, hess)
+                ws = _working_set(x, score, free, WS_START) if self.ws else every
+                tol_in = INNER_TOL * float(score.max(initial=0.0))
+                outer += 1
+            else:  # the Hessian diagonal on the working set (its gradient comes along)
+                work += kernels.gradient_scores(*cols.csc, r, h, x, ws, lam1, lam2, shift,
+                                                free, lam2f, grad, score, hess)
             delta, xdelta = np.zeros(ws.size), np.zeros(n)
             epochs, w = kernels.newton_direction(*cols.csc, ws, r, h, hess, x, delta, xdelta,
                                                  lam1, lam2, shift, free, lam2f,
-                                                 self.max_cd_epochs, tol)
+                                                 self.max_cd_epochs, INNER_TOL * tol_in)
             work += w
             inner += epochs
             step, w = kernels.line_search(*cols.csc, v.y, v.loss_code, z, xdelta, x, ws, delta,
                                           lam1, lam2, shift, free, lam2f, self.max_backtrack,
-                                          ztmp)
+                                          ztmp, grad)
             work += w
+            iterations += 1
             if step > 0.0:
                 x[ws] += step * delta
                 z += step * xdelta
-            iterations += 1
+                l1 = np.full(ws.size, lam1)
+                l1[ws == free] = 0.0
+                if self.ws and _scores(grad[ws], x[ws], l1).max(initial=0.0) <= tol_in:
+                    ws = None  # the working set is solved: a new one from the full gradient
+            else:
+                ws = None
             if cols.calls(work, n) >= target:
                 break
         return state.after(iterations, cols.calls(work, n) - state.calls, x=x, z=z, work=work,
-                           ws_size=int(ws.size), last_step=float(step), inner_epochs=inner)
+                           ws=ws, tol_in=tol_in, outer=outer, last_step=float(step),
+                           inner_epochs=inner)
+
+
+def _scores(g: np.ndarray, x: np.ndarray, l1: np.ndarray) -> np.ndarray:
+    """Distance of -g to the subdifferential of l1 |x| (coordinate-wise, numpy)."""
+    return np.where(x != 0, np.abs(g + l1 * np.sign(x)), np.maximum(np.abs(g) - l1, 0.0))
 
 
 __all__ = ["CD", "CDState", "NewtonState", "ProxNewton"]
