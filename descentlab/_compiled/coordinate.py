@@ -162,18 +162,20 @@ def cd_epoch(cindptr, cindices, cdata, y, code, x, z, lips, order, lam1, lam2, s
 
 
 @njit(cache=True, error_model="numpy")
-def newton_direction(cindptr, cindices, cdata, ws, r, h, hess, x, delta, xdelta, lam1, lam2,
+def newton_direction(cindptr, cindices, cdata, ws, qh, hess, x, delta, xdelta, lam1, lam2,
                      shift, free, lam2f, max_epochs, tol):
     """Coordinate descent on the proximal Newton model restricted to the coordinates ``ws``:
 
         min_d  (1/n) sum_i [r_i (X d)_i + h_i (X d)_i^2 / 2] + sum_j in ws [lam2_j (x_j + d_j)^2
                / 2 + shift_j d_j + lam1_j |x_j + d_j|],
 
-    r = phi'(z), h = phi''(z), hess[j] its diagonal (1/n) sum_i X_ij^2 h_i + lam2_j. ``delta``
-    (length |ws|, the step on ws) and ``xdelta`` (length n, X d) start at zero and are updated
-    in place; epochs stop when the largest optimality score of the model met during an epoch
-    is <= tol, or after ``max_epochs``. Returns (epochs, entries read)."""
-    n = r.shape[0]
+    r = phi'(z), h = phi''(z) given packed as the rows (r_i, h_i) of ``qh`` (n x 2; the first
+    column becomes q = r + h X d: the model's derivative, one cache line per row), hess[j] the
+    diagonal (1/n) sum_i X_ij^2 h_i + lam2_j. ``delta`` (length |ws|, the step on ws) starts
+    at zero; on return ``xdelta`` = X d (length n). Epochs stop when the largest optimality
+    score of the model met during an epoch is <= tol, or after ``max_epochs``.
+    Returns (epochs, entries read)."""
+    n = qh.shape[0]
     inv_n = 1.0 / n
     work = 0
     epochs = 0
@@ -189,8 +191,7 @@ def newton_direction(cindptr, cindices, cdata, ws, r, h, hess, x, delta, xdelta,
             l1, l2 = _weights(j, lam1, lam2, free, lam2f)
             g = 0.0
             for p in range(start, end):
-                i = cindices[p]
-                g += cdata[p] * (r[i] + h[i] * xdelta[i])
+                g += cdata[p] * qh[cindices[p], 0]
             u = x[j] + delta[t]
             g = g * inv_n + l2 * u + shift[j]
             worst = max(worst, _subdiff_distance(g, u, l1))
@@ -200,9 +201,17 @@ def newton_direction(cindptr, cindices, cdata, ws, r, h, hess, x, delta, xdelta,
                 step = new - u
                 delta[t] += step
                 for p in range(start, end):
-                    xdelta[cindices[p]] += step * cdata[p]
+                    i = cindices[p]
+                    qh[i, 0] += step * cdata[p] * qh[i, 1]
         if worst <= tol:
             break
+    xdelta[:] = 0.0
+    for t in range(ws.shape[0]):
+        if delta[t] != 0.0:
+            j = ws[t]
+            for p in range(cindptr[j], cindptr[j + 1]):
+                xdelta[cindices[p]] += delta[t] * cdata[p]
+            work += cindptr[j + 1] - cindptr[j]
     return epochs, work
 
 

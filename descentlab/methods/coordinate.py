@@ -342,7 +342,8 @@ class ProxNewton(Method):
         lam1, lam2, shift, free, lam2f = cols.weights
         x, z, work, ws, tol_in = state.x, state.z, state.work, state.ws, state.tol_in
         target = state.calls + max(1, int(calls))
-        r, h, ztmp = np.empty(n), np.empty(n), np.empty(n)
+        qh, ztmp = np.empty((n, 2)), np.empty(n)
+        r, h = qh[:, 0], qh[:, 1]
         grad, score, hess = np.empty(d), np.empty(d), np.empty(d)
         every = np.arange(d, dtype=np.int64)
         iterations, step, inner, outer = 0, state.last_step, state.inner_epochs, state.outer
@@ -357,8 +358,8 @@ class ProxNewton(Method):
             else:  # the Hessian diagonal on the working set (its gradient comes along)
                 work += kernels.gradient_scores(*cols.csc, r, h, x, ws, lam1, lam2, shift,
                                                 free, lam2f, grad, score, hess)
-            delta, xdelta = np.zeros(ws.size), np.zeros(n)
-            epochs, w = kernels.newton_direction(*cols.csc, ws, r, h, hess, x, delta, xdelta,
+            delta, xdelta = np.zeros(ws.size), np.empty(n)
+            epochs, w = kernels.newton_direction(*cols.csc, ws, qh, hess, x, delta, xdelta,
                                                  lam1, lam2, shift, free, lam2f,
                                                  self.max_cd_epochs, INNER_TOL * tol_in)
             work += w
