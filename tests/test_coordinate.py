@@ -173,8 +173,9 @@ def test_one_epoch_over_every_coordinate_is_n_calls(sparse):
     assert (state.iteration, state.calls) == (4, 4 * problem.n)
     # a working set of S coordinates costs n nnz(X_:S) / nnz(X)
     pn = Stepper(ProxNewton(ws=False, max_cd_epochs=1), problem, np.zeros(problem.dim), None)
-    state = pn.advance(1)  # full gradient + 1 inner epoch + 1 line-search trial (t = 1)
-    assert state.last_step == 1.0 and state.calls == 3 * problem.n
+    # full gradient + 1 inner epoch + X d + 1 line-search trial (t = 1): 4 passes over X
+    state = pn.advance(1)
+    assert state.last_step == 1.0 and state.calls == 4 * problem.n
 
 
 def test_csc_arrays_are_the_columns_of_X():

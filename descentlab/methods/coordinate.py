@@ -48,9 +48,10 @@ Oracle calls (benchopt's convention): reading all the non-zeros of X once costs 
 one epoch of CD over all d coordinates is n calls, a full gradient is n calls, and work on a
 working set is counted pro rata of the non-zeros of its columns (an epoch of CD on the
 coordinates S costs n nnz(X_:S) / nnz(X) calls). An inner epoch of ProxNewton (a
-Hessian-vector product on its working set) and a line-search trial (a gradient on it) are
-counted the same way. Function values (Anderson's acceptance test) are n loss evaluations
-without a pass over X and are not counted.
+Hessian-vector product on its working set), the product X d of its direction and a
+line-search trial (a gradient on the working set) are counted the same way. Function
+values (Anderson's acceptance test) are n loss evaluations without a pass over X and are not
+counted.
 """
 
 from __future__ import annotations
