@@ -30,7 +30,7 @@ import math
 from numba import njit
 
 from .linear import dloss
-from .losses import LossCode, sigmoid
+from .losses import LossCode, log1p_exp, sigmoid
 from .variance_reduced import soft
 
 RULE_SDCA = 0
@@ -147,3 +147,23 @@ def dual_objective(y, code, alpha, v, shift, lam1, lam2):
         if u > 0.0:
             g += u * u
     return total / n - g / (2.0 * lam2)
+
+
+@njit(cache=True, error_model="numpy")
+def primal_objective(indptr, indices, data, y, code, w, shift, lam1, lam2):
+    """P(w) = (1/n) sum_i phi_i(a_i . w) + lam2 ||w||^2 / 2 + lam1 ||w||_1 + s . w."""
+    n = indptr.shape[0] - 1
+    total = 0.0
+    for i in range(n):
+        z = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            z += data[p] * w[indices[p]]
+        if code == _SQUARE:
+            r = z - y[i]
+            total += 0.5 * r * r
+        else:
+            total += log1p_exp(-y[i] * z)
+    reg = 0.0
+    for k in range(w.shape[0]):
+        reg += 0.5 * lam2 * w[k] * w[k] + lam1 * abs(w[k]) + shift[k] * w[k]
+    return total / n + reg
