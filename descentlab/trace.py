@@ -8,7 +8,8 @@ when the run stops on them, plus any problem-specific metrics.
 
 Metadata (``meta``) of a ``run``: problem, method (with its resolved hyperparameters), seed,
 f_star, budget_calls, tol, grad_tol, gap_tol, time_limit, environment, ``stop_reason``
-("budget", "tol" (also for grad_tol and gap_tol), "time_limit"; "diverged" in the Trace of a ``DivergenceError``) and ``no_progress``: None
+("budget", "tol" (also for grad_tol and gap_tol), "time_limit"; "diverged" in the Trace of
+a ``DivergenceError``) and ``no_progress``: None
 for a run that lowered F, else "ended_above_start" (the final F is above F(x0)) or
 "no_decrease" (F never went below F(x0)), beyond rounding; the rule is
 ``descentlab.run.progress_flag``. The estimators' Traces carry the same flag.
