@@ -39,33 +39,43 @@ _SQUARE = int(LossCode.SQUARE)
 NEWTON_MAX = 60
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _h(t, c, q, b0):
+    return -t - c - q * (sigmoid(t) - b0)
+
+
 @njit(cache=True, error_model="numpy")
 def logistic_dual_step(b0, c, q):
-    """The b in [0, 1] maximizing -b log b - (1-b) log(1-b) - c b - q (b - b0)^2 / 2."""
-    lo = -c - q * (1.0 - b0)
-    hi = -c + q * b0
-    t = -c - q * (sigmoid(-c) - b0)
-    if t < lo:
-        t = lo
-    elif t > hi:
-        t = hi
+    """The b in [0, 1] maximizing -b log b - (1-b) log(1-b) - c b - q (b - b0)^2 / 2.
+
+    With b = sigmoid(t) the optimality condition is h(t) = -t - c - q (sigmoid(t) - b0) = 0,
+    h decreasing, concave for t < 0 and convex for t > 0. The sign of h(0) tells on which
+    side the root lies; Newton's method started between 0 and the root (from 0, or from the
+    closest of logit(b0) and the guess -c - q (sigmoid(-c) - b0) that lies there) then
+    converges monotonically (the tangent of a concave decreasing function overestimates it,
+    so no iterate overshoots the root), quadratically near it.
+    """
+    h0 = -c - q * (0.5 - b0)
+    if h0 == 0.0:
+        return 0.5
+    side = 1.0 if h0 > 0.0 else -1.0  # sign of the root
+    t = 0.0
+    guess = -c - q * (sigmoid(-c) - b0)
+    if side * guess > 0.0 and side * _h(guess, c, q, b0) >= 0.0:
+        t = guess
+    if 0.0 < b0 < 1.0:
+        old = math.log(b0) - math.log1p(-b0)
+        if side * old > side * t and side * _h(old, c, q, b0) >= 0.0:
+            t = old
     for _ in range(NEWTON_MAX):
         s = sigmoid(t)
         h = -t - c - q * (s - b0)
-        if h > 0.0:
-            lo = t
-        elif h < 0.0:
-            hi = t
-        else:
+        step = h / (1.0 + q * s * (1.0 - s))
+        if side * step <= 0.0:  # at the root up to rounding
             break
-        step = h / (1.0 + q * s * (1.0 - s))  # Newton: t - h / h'
-        nt = t + step
-        if nt <= lo or nt >= hi:
-            nt = 0.5 * (lo + hi)
-        if abs(nt - t) <= 1e-13 * (1.0 + abs(t)):
-            t = nt
+        t += step
+        if abs(step) <= 1e-14 * (1.0 + abs(t)):
             break
-        t = nt
     return sigmoid(t)
 
 
