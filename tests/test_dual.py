@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from click.testing import CliRunner
 from scipy.optimize import minimize_scalar
-from scipy.special import xlogy
+from scipy.special import expit, xlogy
 
 import descentlab as dl
 from descentlab.cli import main
@@ -151,7 +151,12 @@ def test_logistic_dual_step_is_the_exact_1d_maximizer():
         def neg(b, b0=b0, c=c, q=q):
             return xlogy(b, b) + xlogy(1 - b, 1 - b) + c * b + 0.5 * q * (b - b0) ** 2
 
-        b = logistic_dual_step(b0, c, q)
+        logit_b0 = np.log(b0) - np.log1p(-b0) if 0 < b0 < 1 else -np.inf
+        b, t = logistic_dual_step(b0, c, q, logit_b0)
+        assert expit(t) == pytest.approx(b, rel=1e-15)  # t is the logit of b
+        # without the warm start (t0 unknown): the same maximizer
+        assert logistic_dual_step(b0, c, q, np.nan)[0] == pytest.approx(b, rel=1e-12,
+                                                                        abs=1e-15)
         ref = minimize_scalar(neg, bounds=(0.0, 1.0), method="bounded",
                               options={"xatol": 1e-14}).x
         assert 0.0 <= b <= 1.0

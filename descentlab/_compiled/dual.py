@@ -45,46 +45,54 @@ def _h(t, c, q, b0):
 
 
 @njit(cache=True, error_model="numpy")
-def logistic_dual_step(b0, c, q):
-    """The b in [0, 1] maximizing -b log b - (1-b) log(1-b) - c b - q (b - b0)^2 / 2.
+def logistic_dual_step(b0, c, q, t0):
+    """(b, logit(b)) for the b in [0, 1] maximizing
+    -b log b - (1-b) log(1-b) - c b - q (b - b0)^2 / 2, given t0 = logit(b0) (or +-inf).
 
     With b = sigmoid(t) the optimality condition is h(t) = -t - c - q (sigmoid(t) - b0) = 0,
     h decreasing, concave for t < 0 and convex for t > 0. The sign of h(0) tells on which
-    side the root lies; Newton's method started between 0 and the root (from 0, or from the
-    closest of logit(b0) and the guess -c - q (sigmoid(-c) - b0) that lies there) then
-    converges monotonically (the tangent of a concave decreasing function overestimates it,
-    so no iterate overshoots the root), quadratically near it.
+    side the root lies; Newton's method started between 0 and the root (from t0 when it lies
+    there, where h(t0) = -t0 - c costs no exponential; else from the guess
+    -c - q (sigmoid(-c) - b0) when it does, else from 0) converges monotonically (the tangent
+    of a concave decreasing function overestimates it, so no iterate overshoots the root)
+    and quadratically: it stops after a step below 1e-7 (1 + |t|), whose square is below the
+    rounding of t, or when rounding reverses the step.
     """
     h0 = -c - q * (0.5 - b0)
     if h0 == 0.0:
-        return 0.5
+        return 0.5, 0.0
     side = 1.0 if h0 > 0.0 else -1.0  # sign of the root
-    t = 0.0
-    guess = -c - q * (sigmoid(-c) - b0)
-    if side * guess > 0.0 and side * _h(guess, c, q, b0) >= 0.0:
-        t = guess
-    if 0.0 < b0 < 1.0:
-        old = math.log(b0) - math.log1p(-b0)
-        if side * old > side * t and side * _h(old, c, q, b0) >= 0.0:
-            t = old
+    if side * t0 > 0.0 and side * (-t0 - c) >= 0.0 and math.isfinite(t0):
+        t, s = t0, b0
+    else:
+        t = -c - q * (sigmoid(-c) - b0)
+        if side * t > 0.0:
+            s = sigmoid(t)
+            if side * (-t - c - q * (s - b0)) < 0.0:
+                t, s = 0.0, 0.5
+        else:
+            t, s = 0.0, 0.5
     for _ in range(NEWTON_MAX):
-        s = sigmoid(t)
         h = -t - c - q * (s - b0)
         step = h / (1.0 + q * s * (1.0 - s))
         if side * step <= 0.0:  # at the root up to rounding
             break
         t += step
-        if abs(step) <= 1e-14 * (1.0 + abs(t)):
+        s = sigmoid(t)
+        if abs(step) <= 1e-7 * (1.0 + abs(t)):
             break
-    return sigmoid(t)
+    return s, t
 
 
 @njit(cache=True, error_model="numpy")
-def dual_loop(indptr, indices, data, y, code, alpha, v, w, sq, shift, samples, lam1, lam2,
-              rule, delta_mix):
+def dual_loop(indptr, indices, data, y, code, alpha, logit, v, w, sq, shift, samples, lam1,
+              lam2, rule, delta_mix, plain):
     """Dual coordinate steps on ``samples`` (see the module docstring); alpha, v, w in place.
 
-    ``sq[i]`` = ||a_i||^2. Returns nothing; every row read is one oracle call."""
+    ``sq[i]`` = ||a_i||^2; ``logit[i]`` = logit(y_i alpha_i), kept by SDCA on the logistic
+    loss (the warm start of the next Newton solve). Every row read is one oracle call.
+    ``plain`` (lam1 = 0 and s = 0, so w = v / lam2): only w is updated, and v = lam2 w is
+    set at the end."""
     n = alpha.shape[0]
     inv_n = 1.0 / n
     inv_lam2 = 1.0 / lam2
@@ -101,7 +109,7 @@ def dual_loop(indptr, indices, data, y, code, alpha, v, w, sq, shift, samples, l
                 new = a0 + (y[i] - z - a0) / (1.0 + q)
             else:
                 yi = y[i]
-                b = logistic_dual_step(yi * a0, yi * z, q)
+                b, logit[i] = logistic_dual_step(yi * a0, yi * z, q, logit[i])
                 new = yi * b
         else:
             new = (1.0 - delta_mix) * a0 - delta_mix * dloss(z, y[i], code)
@@ -110,11 +118,19 @@ def dual_loop(indptr, indices, data, y, code, alpha, v, w, sq, shift, samples, l
             continue
         alpha[i] = new
         d *= inv_n
+        if plain:
+            d *= inv_lam2
+            for p in range(start, end):
+                w[indices[p]] += d * data[p]
+            continue
         for p in range(start, end):
             k = indices[p]
             vk = v[k] + d * data[p]
             v[k] = vk
             w[k] = soft(vk - shift[k], lam1) * inv_lam2
+    if plain:
+        for k in range(w.shape[0]):
+            v[k] = lam2 * w[k]
 
 
 @njit(cache=True, error_model="numpy")

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._compiled import dual as kernels
+from .._compiled.losses import LossCode
 from .._compiled.variance_reduced import full_pass
 from .._validation import check_choice
 from ..errors import DescentlabError
@@ -42,15 +43,18 @@ from .base import Method, State, check_unit_interval
 DUAL_SAMPLINGS = ("permutation", "uniform")
 #: epochs of steps between two recomputations of v = X^T alpha / n from alpha
 REFRESH_EPOCHS = 10
+LOGISTIC = int(LossCode.LOGISTIC)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class DualState(State):
-    """alpha (n dual variables), v = X^T alpha / n, ||a_i||^2, the current permutation and
+    """alpha (n dual variables), logit(y_i alpha_i) (SDCA's warm starts on the logistic loss),
+    v = X^T alpha / n, ||a_i||^2, the current permutation and
     the position in it, the steps since v was recomputed, and the problem (for the
     certificate)."""
 
     alpha: np.ndarray
+    logit: np.ndarray
     v: np.ndarray
     sq: np.ndarray
     order: np.ndarray
@@ -118,8 +122,11 @@ class DualMethod(Method):
         counts = np.diff(view.indptr)
         sq = np.bincount(np.repeat(np.arange(n), counts), minlength=n,
                          weights=np.asarray(view.data, dtype=np.float64) ** 2)
-        return DualState(x=x, calls=calls, alpha=alpha, v=v, sq=sq, order=np.arange(0),
-                         pos=0, problem=problem)
+        with np.errstate(divide="ignore"):
+            b = alpha * np.asarray(view.y, dtype=np.float64)
+            logit = np.log(b) - np.log1p(-b) if view.loss_code == LOGISTIC else np.zeros(0)
+        return DualState(x=x, calls=calls, alpha=alpha, logit=logit, v=v, sq=sq,
+                         order=np.arange(0), pos=0, problem=problem)
 
     def _mixing(self) -> float:
         return 0.0
@@ -148,8 +155,9 @@ class DualMethod(Method):
                                      view.lam1, view.lam2, v, x)
             since = 0
         samples, order, pos = self._samples(state, rng, k, n)
-        kernels.dual_loop(*view.rows, alpha, v, x, state.sq, view.shift,
-                          samples, view.lam1, view.lam2, self.rule, self._mixing())
+        kernels.dual_loop(*view.rows, alpha, state.logit, v, x, state.sq, view.shift,
+                          samples, view.lam1, view.lam2, self.rule, self._mixing(),
+                          view.lam1 == 0.0 and not view.shift.any())
         return state.after(k, k, x=x, order=order, pos=pos, since_refresh=since + k)
 
 
