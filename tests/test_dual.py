@@ -205,7 +205,7 @@ def test_certificate_bounds_the_suboptimality_along_the_run(method):
     assert state.calls == 30 * 37 and state.iteration == 30 * 37  # one call per step
     assert gaps[-1] < 1e-3 * gaps[0]
     # the state's x is the primal point of its alpha
-    v = p.X.T @ state.alpha / p.n
+    v = p.X.T @  state.dual_variables() / p.n
     assert np.allclose(state.x, v / p.regularizer.lam2, rtol=1e-10, atol=1e-13)
 
 

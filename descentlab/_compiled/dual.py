@@ -84,48 +84,78 @@ def logistic_dual_step(b0, c, q, t0):
     return s, t
 
 
-@njit(cache=True, error_model="numpy")
-def dual_loop(indptr, indices, data, y, code, alpha, logit, v, w, sq, shift, samples, lam1,
-              lam2, rule, delta_mix, plain):
-    """Dual coordinate steps on ``samples`` (see the module docstring); alpha, v, w in place.
+#: the packed layout: row i is the record rec[offs[i]:], holding alpha_i, logit(y_i alpha_i)
+#: (SDCA's warm start on the logistic loss), ||a_i||^2, y_i, nnz(a_i) and then the pairs
+#: (column index, value) of a_i. A step in a random order then reads two places in memory
+#: (offs[i] and the record) instead of seven separate arrays (indptr, indices, data, y,
+#: alpha, ||a_i||^2, the logit): the loops are bound by those cache misses, 2-3x faster so.
+R_ALPHA, R_LOGIT, R_SQ, R_Y, R_NNZ, R_HEAD = 0, 1, 2, 3, 4, 5
 
-    ``sq[i]`` = ||a_i||^2; ``logit[i]`` = logit(y_i alpha_i), kept by SDCA on the logistic
-    loss (the warm start of the next Newton solve). Every row read is one oracle call.
+
+@njit(cache=True, error_model="numpy")
+def pack_rows(indptr, indices, data, y, alpha, logit, sq, rec, offs):
+    """Fill the packed records (``rec`` of size 5 n + 2 nnz) and their offsets."""
+    q = 0
+    for i in range(alpha.shape[0]):
+        offs[i] = q
+        rec[q + R_ALPHA] = alpha[i]
+        rec[q + R_LOGIT] = logit[i]
+        rec[q + R_SQ] = sq[i]
+        rec[q + R_Y] = y[i]
+        rec[q + R_NNZ] = indptr[i + 1] - indptr[i]
+        q += R_HEAD
+        for p in range(indptr[i], indptr[i + 1]):
+            rec[q] = indices[p]
+            rec[q + 1] = data[p]
+            q += 2
+
+
+@njit(cache=True, error_model="numpy")
+def unpack_alpha(rec, offs, out):
+    for i in range(offs.shape[0]):
+        out[i] = rec[offs[i] + R_ALPHA]
+
+
+@njit(cache=True, error_model="numpy")
+def dual_loop(rec, offs, code, v, w, shift, samples, lam1, lam2, rule, delta_mix, plain):
+    """Dual coordinate steps on ``samples`` (see the module docstring) on the packed records
+    (alpha and the logits in place), v and w in place. Every row read is one oracle call.
     ``plain`` (lam1 = 0 and s = 0, so w = v / lam2): only w is updated, and v = lam2 w is
     set at the end."""
-    n = alpha.shape[0]
+    n = offs.shape[0]
     inv_n = 1.0 / n
     inv_lam2 = 1.0 / lam2
     for r in range(samples.shape[0]):
-        i = samples[r]
-        start, end = indptr[i], indptr[i + 1]
+        o = offs[samples[r]]
+        nnz = int(rec[o + R_NNZ])
+        head = o + R_HEAD
         z = 0.0
-        for p in range(start, end):
-            z += data[p] * w[indices[p]]
-        a0 = alpha[i]
+        for j in range(nnz):
+            z += rec[head + 2 * j + 1] * w[int(rec[head + 2 * j])]
+        a0 = rec[o + R_ALPHA]
+        yi = rec[o + R_Y]
         if rule == RULE_SDCA:
-            q = sq[i] * inv_lam2 * inv_n
+            q = rec[o + R_SQ] * inv_lam2 * inv_n
             if code == _SQUARE:
-                new = a0 + (y[i] - z - a0) / (1.0 + q)
+                new = a0 + (yi - z - a0) / (1.0 + q)
             else:
-                yi = y[i]
-                b, logit[i] = logistic_dual_step(yi * a0, yi * z, q, logit[i])
+                b, rec[o + R_LOGIT] = logistic_dual_step(yi * a0, yi * z, q, rec[o + R_LOGIT])
                 new = yi * b
         else:
-            new = (1.0 - delta_mix) * a0 - delta_mix * dloss(z, y[i], code)
+            new = (1.0 - delta_mix) * a0 - delta_mix * dloss(z, yi, code)
         d = new - a0
         if d == 0.0:
             continue
-        alpha[i] = new
+        rec[o + R_ALPHA] = new
         d *= inv_n
         if plain:
             d *= inv_lam2
-            for p in range(start, end):
-                w[indices[p]] += d * data[p]
+            for j in range(nnz):
+                w[int(rec[head + 2 * j])] += d * rec[head + 2 * j + 1]
             continue
-        for p in range(start, end):
-            k = indices[p]
-            vk = v[k] + d * data[p]
+        for j in range(nnz):
+            k = int(rec[head + 2 * j])
+            vk = v[k] + d * rec[head + 2 * j + 1]
             v[k] = vk
             w[k] = soft(vk - shift[k], lam1) * inv_lam2
     if plain:
@@ -193,3 +223,4 @@ def primal_objective(indptr, indices, data, y, code, w, shift, lam1, lam2):
     for k in range(w.shape[0]):
         reg += 0.5 * lam2 * w[k] * w[k] + lam1 * abs(w[k]) + shift[k] * w[k]
     return total / n + reg
+

@@ -33,7 +33,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._compiled import dual as kernels
-from .._compiled.losses import LossCode
 from .._compiled.variance_reduced import full_pass
 from .._validation import check_choice
 from ..errors import DescentlabError
@@ -43,24 +42,28 @@ from .base import Method, State, check_unit_interval
 DUAL_SAMPLINGS = ("permutation", "uniform")
 #: epochs of steps between two recomputations of v = X^T alpha / n from alpha
 REFRESH_EPOCHS = 10
-LOGISTIC = int(LossCode.LOGISTIC)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class DualState(State):
-    """alpha (n dual variables), logit(y_i alpha_i) (SDCA's warm starts on the logistic loss),
-    v = X^T alpha / n, ||a_i||^2, the current permutation and
-    the position in it, the steps since v was recomputed, and the problem (for the
-    certificate)."""
+    """The packed rows with their scalars (``_compiled.dual``: alpha_i, the logit SDCA keeps
+    on the logistic loss, ||a_i||^2, y_i, a_i; a copy of the data), v = X^T alpha / n, the
+    current permutation and the position in it, the steps since v was recomputed, and the
+    problem (for the certificate)."""
 
-    alpha: np.ndarray
-    logit: np.ndarray
+    rec: np.ndarray
+    offs: np.ndarray
     v: np.ndarray
-    sq: np.ndarray
     order: np.ndarray
     pos: int
     since_refresh: int = 0
     problem: Any = dataclasses.field(default=None, repr=False)
+
+    def dual_variables(self) -> np.ndarray:
+        """alpha, one dual variable per sample (a copy)."""
+        alpha = np.empty(self.offs.shape[0])
+        kernels.unpack_alpha(self.rec, self.offs, alpha)
+        return alpha
 
     def info(self) -> dict[str, Any]:
         return {"path": "compiled", "duality_gap": self.duality_gap(), **super().info()}
@@ -68,8 +71,8 @@ class DualState(State):
     def dual_value(self) -> float:
         """D(alpha) of the state's dual variables (on the problem's linear view)."""
         view = self.problem.linear_view()
-        return float(kernels.dual_objective(view.y, view.loss_code, self.alpha, self.v,
-                                            view.shift, view.lam1, view.lam2))
+        return float(kernels.dual_objective(view.y, view.loss_code, self.dual_variables(),
+                                            self.v, view.shift, view.lam1, view.lam2))
 
     def duality_gap(self) -> float:
         """P(x) - D(alpha) >= F(x) - F*: the certificate of the dual methods."""
@@ -122,11 +125,15 @@ class DualMethod(Method):
         counts = np.diff(view.indptr)
         sq = np.bincount(np.repeat(np.arange(n), counts), minlength=n,
                          weights=np.asarray(view.data, dtype=np.float64) ** 2)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             b = alpha * np.asarray(view.y, dtype=np.float64)
-            logit = np.log(b) - np.log1p(-b) if view.loss_code == LOGISTIC else np.zeros(0)
-        return DualState(x=x, calls=calls, alpha=alpha, logit=logit, v=v, sq=sq,
-                         order=np.arange(0), pos=0, problem=problem)
+            logit = np.log(b) - np.log1p(-b)
+        rec = np.empty(kernels.R_HEAD * n + 2 * int(view.indptr[-1]))
+        offs = np.empty(n, dtype=np.int64)
+        kernels.pack_rows(view.indptr, view.indices, view.data, view.y, alpha, logit, sq, rec,
+                          offs)
+        return DualState(x=x, calls=calls, rec=rec, offs=offs, v=v, order=np.arange(0),
+                         pos=0, problem=problem)
 
     def _mixing(self) -> float:
         return 0.0
@@ -148,15 +155,16 @@ class DualMethod(Method):
     def advance(self, problem, state, rng, calls):
         view = problem.linear_view()
         n, k = problem.n, max(1, int(calls))
-        alpha, v, x = state.alpha, state.v, state.x
+        v, x = state.v, state.x
         since = state.since_refresh
         if since >= REFRESH_EPOCHS * n:
-            kernels.primal_from_dual(view.indptr, view.indices, view.data, alpha, view.shift,
-                                     view.lam1, view.lam2, v, x)
+            kernels.primal_from_dual(view.indptr, view.indices, view.data,
+                                     state.dual_variables(), view.shift, view.lam1,
+                                     view.lam2, v, x)
             since = 0
         samples, order, pos = self._samples(state, rng, k, n)
-        kernels.dual_loop(*view.rows, alpha, state.logit, v, x, state.sq, view.shift,
-                          samples, view.lam1, view.lam2, self.rule, self._mixing(),
+        kernels.dual_loop(state.rec, state.offs, view.loss_code, v, x, view.shift, samples,
+                          view.lam1, view.lam2, self.rule, self._mixing(),
                           view.lam1 == 0.0 and not view.shift.any())
         return state.after(k, k, x=x, order=order, pos=pos, since_refresh=since + k)
 
@@ -229,3 +237,4 @@ class MISO(DualMethod):
 
     def _mixing(self) -> float:
         return float(self.delta)
+
