@@ -187,7 +187,8 @@ def test_dual_methods_match_sklearn_on_a1a(method, libsvm_logistic, sklearn_logi
     assert np.linalg.norm(trace.x - w_sk) <= 1e-4 * np.linalg.norm(w_sk)
 
 
-@pytest.mark.parametrize("method", [SDCA(), MISO(), SDCA(sampling="uniform")])
+@pytest.mark.parametrize("method", [SDCA(), MISO(), SDCA(sampling="uniform"),
+                                    MISO(sampling="permutation")])
 def test_certificate_bounds_the_suboptimality_along_the_run(method):
     p = _problem("logistic", "l2", 0.05, None, sparse=True, n=120, d=15)
     _, f_star = p.solution()
@@ -218,10 +219,13 @@ def test_warm_start_costs_one_pass():
     assert state.duality_gap() <= 1e-12
 
 
-def test_permutation_visits_every_sample_once_per_epoch():
+@pytest.mark.parametrize("sampling", ["blocks", "permutation"])
+def test_every_sample_is_visited_once_per_epoch(sampling):
     p = _problem("least-squares", "l2", 0.05, None, n=50)
-    m = SDCA().resolve(p)
-    state = m.init(p, np.zeros(p.dim), None)
+    m = SDCA(sampling=sampling).resolve(p)
+    state = m.init(p, np.zeros(p.dim), np.random.default_rng(1))
+    one = m.advance(p, state, np.random.default_rng(2), p.n)
+    assert np.all(one.dual_variables() != 0.0)  # from alpha = 0: each sample moved once
     samples, order, pos = m._samples(state, np.random.default_rng(0), 3 * p.n, p.n)
     for e in range(3):
         assert np.array_equal(np.sort(samples[e * p.n:(e + 1) * p.n]), np.arange(p.n))

@@ -20,8 +20,17 @@ F(x) - F* <= duality_gap), computed when asked (one pass over the data, not coun
 10 epochs of steps v and x are recomputed from alpha (no drift; not counted: no loss
 derivative is evaluated). Oracle calls: 1 per coordinate step; ``init`` costs 0 calls from
 x0 = 0 (alpha = 0) and n calls from another x0 (alpha_i = -phi_i'(a_i . x0), a warm start).
-Samples: ``sampling="permutation"`` (a fresh random permutation per epoch) or "uniform"
-(with replacement).
+Samples, one of
+
+* ``"blocks"`` (default): the rows are stored once, at ``init``, in a random order, packed
+  with their scalars (``_compiled.dual``); every epoch visits the blocks of 8 consecutive
+  stored rows in a fresh random order, each block in order: the data are read contiguously.
+  Measured (a9a, w8a, L2 logistic, lam = 1/n and 1e-4, one process): the loops are bound by
+  cache misses, a pass in a random row order costs 2.5-5x a contiguous one, so although SDCA
+  needs up to 1.6x more epochs than with "permutation" on a9a (about as many on w8a), it
+  reaches 1e-8 in 0.7-0.9x the time; MISO in 0.5-1x;
+* ``"permutation"``: a fresh random permutation of the rows per epoch (random reshuffling);
+* ``"uniform"``: with replacement (the sampling of the convergence theorems).
 """
 
 from __future__ import annotations
@@ -39,7 +48,9 @@ from ..errors import DescentlabError
 from .base import Method, State, check_unit_interval
 
 #: the orders in which the dual methods visit the samples
-DUAL_SAMPLINGS = ("permutation", "uniform")
+DUAL_SAMPLINGS = ("blocks", "permutation", "uniform")
+#: rows per block of the "blocks" order
+BLOCK_ROWS = 8
 #: epochs of steps between two recomputations of v = X^T alpha / n from alpha
 REFRESH_EPOCHS = 10
 
@@ -58,6 +69,7 @@ class DualState(State):
     pos: int
     since_refresh: int = 0
     problem: Any = dataclasses.field(default=None, repr=False)
+    layout: np.ndarray | None = None
 
     def dual_variables(self) -> np.ndarray:
         """alpha, one dual variable per sample (a copy)."""
@@ -130,10 +142,24 @@ class DualMethod(Method):
             logit = np.log(b) - np.log1p(-b)
         rec = np.empty(kernels.R_HEAD * n + 2 * int(view.indptr[-1]))
         offs = np.empty(n, dtype=np.int64)
-        kernels.pack_rows(view.indptr, view.indices, view.data, view.y, alpha, logit, sq, rec,
-                          offs)
+        if self.sampling == "blocks":  # records laid out in a random order
+            layout = rng.permutation(n)
+            sizes = (kernels.R_HEAD + 2 * counts)[layout]
+            starts = np.zeros(n, dtype=np.int64)
+            np.cumsum(sizes[:-1], out=starts[1:])
+            tmp = np.empty_like(rec)
+            kernels.pack_rows(view.indptr, view.indices, view.data, view.y, alpha, logit, sq,
+                              tmp, offs)
+            for_layout = np.repeat(offs[layout] - starts, sizes) + np.arange(rec.size)
+            rec[:] = tmp[for_layout]
+            offs[layout] = starts
+            order0 = layout
+        else:
+            kernels.pack_rows(view.indptr, view.indices, view.data, view.y, alpha, logit, sq,
+                              rec, offs)
+            order0 = np.arange(0)
         return DualState(x=x, calls=calls, rec=rec, offs=offs, v=v, order=np.arange(0),
-                         pos=0, problem=problem)
+                         pos=0, problem=problem, layout=order0)
 
     def _mixing(self) -> float:
         return 0.0
@@ -145,7 +171,12 @@ class DualMethod(Method):
         order, pos, parts, need = state.order, state.pos, [], k
         while need > 0:
             if pos >= order.size:
-                order, pos = rng.permutation(n), 0
+                if self.sampling == "blocks":
+                    blocks = rng.permutation(-(-n // BLOCK_ROWS))
+                    j = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
+                    order, pos = state.layout[j[j < n]], 0
+                else:
+                    order, pos = rng.permutation(n), 0
             take = min(need, order.size - pos)
             parts.append(order[pos:pos + take])
             pos += take
@@ -186,7 +217,7 @@ class SDCA(DualMethod):
     follows. State: alpha, v, x (module docstring); 1 oracle call per step.
     """
 
-    sampling: str = "permutation"
+    sampling: str = "blocks"
     name: ClassVar[str] = "sdca"
     rule: ClassVar[int] = kernels.RULE_SDCA
 
@@ -214,7 +245,7 @@ class MISO(DualMethod):
     """
 
     delta: float | None = None
-    sampling: str = "uniform"
+    sampling: str = "blocks"
     name: ClassVar[str] = "miso"
     rule: ClassVar[int] = kernels.RULE_MISO
     step_param: ClassVar[str] = "delta"
