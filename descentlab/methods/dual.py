@@ -14,12 +14,14 @@ carries the equality constraint sum_i alpha_i = 0, which a single-coordinate ste
 keep: fit without intercept, or append a column of ones as a penalized feature, as
 liblinear does). Pure L1 is refused (use a proximal primal method, e.g. saga, fista).
 
-The state keeps alpha, v and x; ``info()`` reports ``duality_gap`` = P(x) - D(alpha), the
-certificate of the dual methods (``problems.duality``: weak duality, so
-F(x) - F* <= duality_gap), computed when asked (one pass over the data, not counted). Every
-10 epochs of steps v and x are recomputed from alpha (no drift; not counted: no loss
-derivative is evaluated). Oracle calls: 1 per coordinate step; ``init`` costs 0 calls from
-x0 = 0 (alpha = 0) and n calls from another x0 (alpha_i = -phi_i'(a_i . x0), a warm start).
+The state keeps alpha, v and x (alpha packed with the rows, ``_compiled.dual``: a copy of
+the data, 5 n + 2 nnz floats; ``state.dual_variables()`` returns alpha); ``info()`` reports
+``duality_gap`` = P(x) - D(alpha), the certificate of the dual methods
+(``problems.duality``: weak duality, so F(x) - F* <= duality_gap), computed when asked (one
+pass over the data, not counted). Every 10 epochs of steps v and x are recomputed from alpha
+(no drift; not counted: no loss derivative is evaluated). Oracle calls: 1 per coordinate
+step; ``init`` costs 0 calls from x0 = 0 (alpha = 0) and n calls from another x0 (alpha_i =
+-phi_i'(a_i . x0), a warm start).
 Samples, one of
 
 * ``"blocks"`` (default): the rows are stored once, at ``init``, in a random order, packed
