@@ -348,7 +348,7 @@ def report(outs: tuple[str, ...], output: str, title: str):
 
 
 def _check_solve_numbers(*, lam, l1_ratio, positive_class, step, epochs, tol, time_limit,
-                         seed) -> None:
+                         seed, gap_tol=None) -> None:
     """The numeric options of ``solve``, checked before any data is read."""
     check_positive("--lam", lam, allow_none=True, strict=False)
     if l1_ratio is not None and check_positive("--l1-ratio", l1_ratio, strict=False) > 1:
@@ -360,6 +360,7 @@ def _check_solve_numbers(*, lam, l1_ratio, positive_class, step, epochs, tol, ti
             and epochs > MAX_BUDGET_CALLS:  # the bound for n = 1, checked again once n is known
         raise DescentlabError(f"--epochs: expected at most 2^53 oracle calls, got {epochs:g}")
     check_positive("--tol", tol, allow_none=True)
+    check_positive("--gap-tol", gap_tol, allow_none=True)
     check_positive("--time-limit", time_limit, allow_none=True)
     check_int("--seed", seed, minimum=0)
 
@@ -450,6 +451,9 @@ def _step_option(method, trace) -> str:
               "10^4 with --tol].")
 @click.option("--tol", type=float, default=None,
               help="Stop at this relative suboptimality (> 0).")
+@click.option("--gap-tol", type=float, default=None,
+              help="Stop at this relative duality gap gap/|F| (> 0; a certificate, needs "
+                   "--reg l2, l1 or elasticnet).")
 @click.option("--time-limit", type=float, default=None,
               help="Stop after this many seconds (> 0).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (>= 0).")
@@ -458,7 +462,7 @@ def _step_option(method, trace) -> str:
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="Write a convergence figure (.png, .pdf, .svg, ...).")
 def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, step, params,
-          epochs, tol, time_limit, seed, out, plot):
+          epochs, tol, gap_tol, time_limit, seed, out, plot):
     """Run one method on a linear model and print the final value and suboptimality.
 
     Every option is checked before the data are read. Exits 0 on success, 2 on bad input,
@@ -474,8 +478,13 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
 
     # ---- every check before the data are read
     _check_solve_numbers(lam=lam, l1_ratio=l1_ratio, positive_class=positive_class, step=step,
-                         epochs=epochs, tol=tol, time_limit=time_limit, seed=seed)
+                         epochs=epochs, tol=tol, time_limit=time_limit, seed=seed,
+                         gap_tol=gap_tol)
     _check_solve_regularization(reg, lam, l1_ratio)
+    if gap_tol is not None and (reg == "none" or lam == 0):
+        raise DescentlabError("--gap-tol: the duality gap needs a penalty (--reg l2, l1 or "
+                              "elasticnet with --lam > 0), got --reg "
+                              f"{reg}{'' if lam is None else f' --lam {lam:g}'}")
     hyper = {k: _number(v) for k, v in _parse_pairs(params, "--param").items()}
     if step is not None:
         if "step" in hyper:
@@ -507,8 +516,8 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     try:
         with console.status(f"running {escape(str(method))}"), warnings.catch_warnings():
             warnings.simplefilter("ignore", NoProgressWarning)  # reported below, once
-            trace = run(problem, method, budget_epochs=epochs, tol=tol, time_limit=time_limit,
-                        seed=seed)
+            trace = run(problem, method, budget_epochs=epochs, tol=tol, gap_tol=gap_tol,
+                        time_limit=time_limit, seed=seed)
     except DivergenceError as exc:
         if out:
             exc.trace.to_parquet(out)
@@ -521,6 +530,8 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
                        ("reference F*", f"{f_star:.15g}  (scipy, {t_ref:.1f} s incl. loading)"),
                        ("relative suboptimality", f"{trace.final('rel_subopt'):.3e}"),
                        ("gradient-mapping norm", f"{trace.final('grad_norm'):.3e}"),
+                       *([("relative duality gap", f"{trace.final('rel_gap'):.3e}")]
+                         if gap_tol is not None else []),
                        ("epochs", f"{trace.final('epochs'):g}"),
                        ("iterations", f"{trace.final('iteration')}"),
                        ("time (s)", f"{trace.final('time_s'):.3f}"),

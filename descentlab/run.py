@@ -10,12 +10,18 @@ at the first rule of ``Stop`` that holds:
 * ``tol``: relative suboptimality (F - F*) / max(|F*|, 1e-12) <= tol (needs F*);
 * ``grad_tol``: ||G(x)||_inf <= grad_tol max(1, ||G(x0)||_inf), G the gradient mapping
   (scikit-learn's lbfgs ``tol`` on the averaged objectives; needs no F*);
+* ``gap_tol``: relative duality gap gap(x) / max(|F(x)|, 1e-12) <= gap_tol, with
+  gap(x) = P(x) - D(theta(x)) >= F(x) - F* the Fenchel duality gap of a linear model with a
+  penalty (``LinearModel.duality_gap``, ``problems.duality``): a certificate that needs no
+  F*; so a run stopped by it has (F - F*) / |F(x)| <= gap_tol;
 * ``time_limit``: seconds of wall time;
 
 or on divergence (F not finite, or F > F(x0) + 1e6 max(|F(x0)|, 1)), which raises
 ``DivergenceError`` naming the step size to lower. The rows hold the Trace columns, plus
-``grad_inf`` (||G(x)||_inf) when the run uses ``grad_tol`` or has no reference optimum, plus
-the caller's ``metrics(problem, x)``.
+``grad_inf`` (||G(x)||_inf) when the run uses ``grad_tol`` or has no reference optimum,
+``gap`` and ``rel_gap`` (the duality gap and its relative value) when it uses ``gap_tol``,
+plus the caller's ``metrics(problem, x)``. The accuracy rules are checked at the recording
+points only (the first record where one holds ends the run).
 
 **No progress.** A run that stops otherwise but failed to lower F is flagged
 (:func:`progress_flag`, ``Trace.meta["no_progress"]``) and ``run`` warns a
@@ -79,6 +85,7 @@ class Stop:
     calls: int | None = None
     tol: float | None = None
     grad_tol: float | None = None
+    gap_tol: float | None = None
     time_limit: float | None = None
 
     def __post_init__(self):
@@ -87,6 +94,8 @@ class Stop:
                   "tol": check_positive("tol", self.tol, allow_none=True),
                   "grad_tol": check_positive("grad_tol", self.grad_tol, allow_none=True,
                                              strict=False),
+                  "gap_tol": check_positive("gap_tol", self.gap_tol, allow_none=True,
+                                            strict=False),
                   "time_limit": check_positive("time_limit", self.time_limit, allow_none=True)}
         if values["calls"] is not None and values["calls"] > MAX_BUDGET_CALLS:
             raise DescentlabError(f"calls: expected at most 2^53 = {MAX_BUDGET_CALLS} "
@@ -105,7 +114,8 @@ class Stop:
             budgets.append(max(1, math.ceil(self.epochs * n)))
         if budgets or not default:
             return min(budgets, default=None)
-        unbounded = any(v is not None for v in (self.tol, self.grad_tol, self.time_limit))
+        unbounded = any(v is not None for v in (self.tol, self.grad_tol, self.gap_tol,
+                                                self.time_limit))
         return (100 * DEFAULT_EPOCHS if unbounded else DEFAULT_EPOCHS) * n
 
 
@@ -128,10 +138,16 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         record: str | Sequence[int] = "geometric", n_records: int = 100,
         seed: int | np.random.Generator = 0, f_star: float | None = None,
         reference: bool = True, metrics: Callable[[Problem, np.ndarray], dict] | None = None,
-        budget_epochs=None, budget_calls=None, tol=None, time_limit=None) -> Trace:
+        budget_epochs=None, budget_calls=None, tol=None, gap_tol=None,
+        time_limit=None) -> Trace:
     """Run ``method`` on ``problem`` until ``stop`` (or the shorthand ``budget_epochs``,
-    ``budget_calls``, ``tol``, ``time_limit``; default 100 epochs) from ``x0`` (default
-    ``problem.default_x0()``) and return its Trace (final point in ``trace.x``).
+    ``budget_calls``, ``tol``, ``gap_tol``, ``time_limit``; default 100 epochs) from ``x0``
+    (default ``problem.default_x0()``) and return its Trace (final point in ``trace.x``).
+
+    ``gap_tol`` stops at the first record whose relative duality gap
+    gap / max(|F(x)|, 1e-12) is <= gap_tol (linear models with a penalty; a certificate:
+    the relative suboptimality is then below it too); the Trace gets ``gap`` and
+    ``rel_gap`` columns. A problem without a duality gap raises ``DescentlabError``.
 
     Raises ``DivergenceError`` when F becomes non-finite or exceeds
     F(x0) + 1e6 max(|F(x0)|, 1); warns ``NoProgressWarning`` (and sets
@@ -164,7 +180,7 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
         raise DescentlabError(f"method: expected a descentlab Method or a method name, got "
                               f"{type(method).__name__}")
     shorthand = {"epochs": budget_epochs, "calls": budget_calls, "tol": tol,
-                 "time_limit": time_limit}
+                 "gap_tol": gap_tol, "time_limit": time_limit}
     given = stop is not None
     if not given:
         try:
@@ -173,7 +189,7 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
             raise _as_shorthand(exc) from None
     elif any(v is not None for v in shorthand.values()):
         raise DescentlabError("stop: give a Stop or the keywords budget_epochs, budget_calls, "
-                              "tol, time_limit, not both")
+                              "tol, gap_tol, time_limit, not both")
     explicit = not isinstance(record, str) or record == "epochs"
     if isinstance(record, str):
         check_choice("record", record, ("geometric", "linear", "epochs"))
@@ -195,6 +211,9 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
     # come before the (possibly costly) reference solution
     method = method.resolve(problem)
     x0 = problem.default_x0() if x0 is None else problem.check_point(x0)
+    gap = stop.gap_tol is not None
+    if gap:
+        problem.check_duality_gap()
 
     x_star = None
     if f_star is None and reference:
@@ -224,6 +243,9 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
             row["dist_to_opt"] = float(np.linalg.norm(x - x_star))
         if grad_inf:
             row["grad_inf"] = math.nan if gm is None else float(np.max(np.abs(gm)))
+        if gap:
+            row["gap"] = float(problem.duality_gap(x)) if np.isfinite(value) else math.nan
+            row["rel_gap"] = row["gap"] / max(abs(value), 1e-12)
         if metrics is not None:
             row.update(_check_metrics(metrics(problem, x), row))
         return row
@@ -246,6 +268,8 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
             return "tol"
         if grad_limit is not None and row["grad_inf"] <= grad_limit:
             return "tol"
+        if gap and row["rel_gap"] <= stop.gap_tol:
+            return "tol"
         if stop.time_limit is not None and time.perf_counter() - wall0 >= stop.time_limit:
             return "time_limit"
         return None
@@ -255,7 +279,7 @@ def run(problem: Problem, method: Method | str, stop: Stop | None = None, *, x0=
                 "method": {"name": method.name, **_scalars(method.hyperparameters()),
                            **_scalars(state.info())},
                 "seed": seed, "f_star": f_star, "budget_calls": budget, "tol": stop.tol,
-                "grad_tol": stop.grad_tol, "time_limit": stop.time_limit,
+                "grad_tol": stop.grad_tol, "gap_tol": stop.gap_tol, "time_limit": stop.time_limit,
                 "stop_reason": reason, "no_progress": no_progress,
                 "environment": environment()}
         return Trace(pd.DataFrame(rows, columns=list(rows[0])), meta, x=state.x)

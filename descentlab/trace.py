@@ -3,11 +3,13 @@
 Columns (DESIGN.md): iteration, oracle_calls, epochs, time_s, value, subopt (F - F*),
 rel_subopt ((F - F*) / max(|F*|, 1e-12)), grad_norm (norm of the gradient mapping, i.e.
 ||grad F|| for smooth problems), dist_to_init (||x - x0||), dist_to_opt (||x - x*||, NaN
-when x* is unknown or not unique), plus any problem-specific metrics.
+when x* is unknown or not unique), plus ``grad_inf`` / ``gap`` and ``rel_gap`` (duality gap)
+when the run stops on them, plus any problem-specific metrics.
 
 Metadata (``meta``) of a ``run``: problem, method (with its resolved hyperparameters), seed,
-f_star, budget_calls, tol, time_limit, environment, ``stop_reason`` ("budget", "tol",
-"time_limit"; "diverged" in the Trace of a ``DivergenceError``) and ``no_progress``: None
+f_star, budget_calls, tol, grad_tol, gap_tol, time_limit, environment, ``stop_reason``
+("budget", "tol" (also for grad_tol and gap_tol), "time_limit"; "diverged" in the Trace of
+a ``DivergenceError``) and ``no_progress``: None
 for a run that lowered F, else "ended_above_start" (the final F is above F(x0)) or
 "no_decrease" (F never went below F(x0)), beyond rounding; the rule is
 ``descentlab.run.progress_flag``. The estimators' Traces carry the same flag.

@@ -13,6 +13,11 @@ one of ``Problem.gradient_mapping``). On the averaged objectives of descentlab
 gradient) whenever ||G(x0)||_inf <= 1, as for the logistic loss on bounded features. Each
 check costs one full gradient (a vectorized pass, a fraction of a stochastic epoch).
 
+With ``gap=True`` (the linear estimators' ``stopping="gap"``) it stops instead when the
+relative duality gap is small (``Stop(gap_tol=tol)``): gap(x) / max(|F(x)|, 1e-12) <= tol,
+gap(x) = P(x) - D(theta(x)) the Fenchel duality gap (``LinearModel.duality_gap``), a
+certificate that (F(x) - F*) / |F(x)| <= tol; the Trace then has ``gap`` and ``rel_gap``.
+
 Without a tolerance (the two-layer estimators) all ``max_iter`` epochs are run and the
 state is recorded at about 50 geometric epochs. The Trace has ``run``'s columns plus
 ``grad_inf`` (``subopt``, ``rel_subopt`` and ``dist_to_opt`` are NaN since no optimum is
@@ -50,12 +55,14 @@ class Descent:
 
 
 def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: int,
-            seed: int, x0: np.ndarray | None = None, step_arg: str | None = None) -> Descent:
+            seed: int, x0: np.ndarray | None = None, step_arg: str | None = None,
+            gap: bool = False) -> Descent:
     """Run ``method`` on ``problem`` for at most ``max_iter`` epochs (see the module doc).
 
     ``tol=None`` runs all ``max_iter`` epochs (the two-layer estimators). ``step_arg`` names
     the argument through which the user sets the step size, for the divergence and
-    no-progress messages (default: "'step' (it was ...) in method_params")."""
+    no-progress messages (default: "'step' (it was ...) in method_params"). ``gap=True``
+    stops on the relative duality gap instead of the gradient mapping."""
     if tol is None:  # ~50 geometric records
         marks = np.unique(np.round(np.geomspace(1, max_iter, min(max_iter, 50))).astype(int))
     else:
@@ -67,7 +74,8 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
     try:
         with warnings.catch_warnings():  # reported below as the estimators' warning
             warnings.simplefilter("ignore", NoProgressWarning)
-            trace = run(problem, method, Stop(grad_tol=tol), x0=x0, seed=seed,
+            stop = Stop(gap_tol=tol) if gap and tol is not None else Stop(grad_tol=tol)
+            trace = run(problem, method, stop, x0=x0, seed=seed,
                         reference=False, record=problem.n * marks)
     except DivergenceError as err:
         epochs = err.trace.df["epochs"].iloc[-1]
@@ -81,6 +89,7 @@ def descend(problem: Problem, method: Method, *, tol: float | None, max_iter: in
                                           step_named()), ConvergenceWarning, stacklevel=4)
     reason = trace.meta["stop_reason"]
     trace.meta.update(max_iter=int(max_iter), stop_reason="max_iter" if reason == "budget"
-                      else reason, stop_rule="grad_inf <= tol * max(1, grad_inf at x0)")
+                      else reason, stop_rule="rel_gap <= tol" if gap else
+                      "grad_inf <= tol * max(1, grad_inf at x0)")
     n_iter = int(marks[len(trace.df) - 2]) if len(trace.df) > 1 else 0
     return Descent(np.array(trace.x, dtype=np.float64), n_iter, trace, reason == "tol")

@@ -39,8 +39,12 @@ prox refuse L1 penalties with a clear error; Katyusha's defaults need mu > 0, wh
 logistic loss with an unpenalized intercept does not have (pass its step and theta1, or
 ``fit_intercept=False``).
 
-Stopping (``tol``, ``max_iter``): epochs of the method until the sup norm of the gradient
-mapping is <= tol max(1, its value at 0) (``descentlab.estimators._fit``); ``n_iter_``
+Stopping (``tol``, ``max_iter``, ``stopping``): epochs of the method until, with
+``stopping="gradient"`` (default), the sup norm of the gradient mapping is
+<= tol max(1, its value at 0), or, with ``stopping="gap"``, the relative duality gap
+gap(x) / |F(x)| is <= tol (``LinearModel.duality_gap``: a certificate that the relative
+suboptimality of the fitted objective is below tol; needs a penalty)
+(``descentlab.estimators._fit``); ``n_iter_``
 counts epochs (passes over the data, n oracle calls each; one iteration of a full-gradient
 method), as scikit-learn's sag/saga count them. A ``ConvergenceWarning`` is raised when
 ``max_iter`` is reached first.
@@ -95,6 +99,20 @@ def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+def _check_stopping(stopping, problem: LinearModel) -> bool:
+    """Whether the fit stops on the duality gap (``stopping="gap"``) or the gradient mapping."""
+    if stopping not in ("gradient", "gap"):
+        raise DescentlabError(f"stopping: expected 'gradient' or 'gap', got {stopping!r}")
+    if stopping == "gap":
+        try:
+            problem.check_duality_gap()
+        except DescentlabError:
+            raise DescentlabError("stopping: 'gap' needs a penalty (the duality gap of an "
+                                  "unpenalized model is not finite); use stopping='gradient'"
+                                  ) from None
+    return stopping == "gap"
+
+
 def _check_common(est) -> None:
     if not isinstance(est.fit_intercept, (bool, np.bool_)):
         raise DescentlabError(f"fit_intercept: expected a bool, got {est.fit_intercept!r}")
@@ -114,12 +132,14 @@ class _LinearFit:
             step = method.hyperparameters().get(method.step_param)
             given = f" (it was {step:.3g})" if isinstance(step, float) else ""
             step_arg = f"'{method.step_param}'{given} of the Method passed as method="
+        gap = _check_stopping(self.stopping, problem)
         result = descend(problem, method, tol=self.tol, max_iter=self.max_iter, seed=seed,
-                         step_arg=step_arg)
+                         step_arg=step_arg, gap=gap)
         if not result.converged and not result.trace.no_progress:  # else descend warned
+            measure = (f"relative duality gap {result.trace.final('rel_gap'):.2e}" if gap else
+                       f"sup norm of the gradient mapping {result.trace.final('grad_inf'):.2e}")
             warnings.warn(f"{type(self).__name__} ({method.name}) did not reach tol={self.tol} "
-                          f"in max_iter={self.max_iter} epochs (sup norm of the gradient "
-                          f"mapping {result.trace.final('grad_inf'):.2e}); increase max_iter or "
+                          f"in max_iter={self.max_iter} epochs ({measure}); increase max_iter or "
                           "scale the features (StandardScaler)",
                           ConvergenceWarning, stacklevel=3)
         self.method_ = method.name
@@ -154,7 +174,7 @@ class LogisticRegression(_LinearFit, OneVsRestClassifierMixin, BaseEstimator):
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, fit_intercept=True,
                  tol=1e-4, max_iter=100, method="auto", method_params=None,
-                 random_state=None):
+                 random_state=None, stopping="gradient"):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -164,6 +184,7 @@ class LogisticRegression(_LinearFit, OneVsRestClassifierMixin, BaseEstimator):
         self.method = method
         self.method_params = method_params
         self.random_state = random_state
+        self.stopping = stopping
 
     def _regularization(self, n: int) -> dict:
         """reg / lam / l1_ratio of the descentlab problem."""
@@ -265,7 +286,7 @@ class Ridge(_LeastSquaresBase):
     (descentlab's LeastSquares with reg="l2", lam = alpha / n)."""
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
-                 method="auto", method_params=None, random_state=None):
+                 method="auto", method_params=None, random_state=None, stopping="gradient"):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -273,6 +294,7 @@ class Ridge(_LeastSquaresBase):
         self.method = method
         self.method_params = method_params
         self.random_state = random_state
+        self.stopping = stopping
 
     def _regularization(self, n):
         alpha = _check_alpha(self.alpha)
@@ -284,7 +306,7 @@ class Lasso(_LeastSquaresBase):
     proximal method (descentlab's LeastSquares with reg="l1", lam = alpha)."""
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
-                 method="auto", method_params=None, random_state=None):
+                 method="auto", method_params=None, random_state=None, stopping="gradient"):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -292,6 +314,7 @@ class Lasso(_LeastSquaresBase):
         self.method = method
         self.method_params = method_params
         self.random_state = random_state
+        self.stopping = stopping
 
     def _regularization(self, n):
         alpha = _check_alpha(self.alpha)
@@ -303,7 +326,8 @@ class ElasticNet(_LeastSquaresBase):
     + alpha (1 - r) ||w||^2 / 2 (r = l1_ratio); descentlab's reg="elasticnet", lam = alpha."""
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, tol=1e-4,
-                 max_iter=1000, method="auto", method_params=None, random_state=None):
+                 max_iter=1000, method="auto", method_params=None, random_state=None,
+                 stopping="gradient"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -312,6 +336,7 @@ class ElasticNet(_LeastSquaresBase):
         self.method = method
         self.method_params = method_params
         self.random_state = random_state
+        self.stopping = stopping
 
     def _regularization(self, n):
         alpha = _check_alpha(self.alpha)
@@ -328,7 +353,8 @@ class LeastSquaresRegressor(_LeastSquaresBase):
     ``reg`` (None, "l2": ||w||^2 / 2, "l1", "elasticnet" with ``l1_ratio``)."""
 
     def __init__(self, lam=0.0, *, reg="l2", l1_ratio=None, fit_intercept=True, tol=1e-4,
-                 max_iter=1000, method="auto", method_params=None, random_state=None):
+                 max_iter=1000, method="auto", method_params=None, random_state=None,
+                 stopping="gradient"):
         self.lam = lam
         self.reg = reg
         self.l1_ratio = l1_ratio
@@ -338,6 +364,7 @@ class LeastSquaresRegressor(_LeastSquaresBase):
         self.method = method
         self.method_params = method_params
         self.random_state = random_state
+        self.stopping = stopping
 
     def _regularization(self, n):
         lam = _check_alpha(self.lam, "lam") if self.lam is not None else 0.0

@@ -13,6 +13,7 @@ from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
 from .adaptive import AdaGrad, Adam, RMSProp
 from .base import Method, State, iterations_for, proximal_methods
 from .coordinate import CD, ProxNewton
+from .dual import MISO, SDCA
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
 from .sgd import SGD
@@ -22,12 +23,15 @@ from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
-                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin, CD, ProxNewton)
+                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin,
+                              CD, ProxNewton,
+                              SDCA, MISO)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
            "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha",
-           "ula": "langevin", "coordinate-descent": "cd", "proxnewton": "prox-newton"}
+           "ula": "langevin", "coordinate-descent": "cd", "proxnewton": "prox-newton",
+           "prox-sdca": "sdca"}
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -55,7 +59,8 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["CD", "FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
+__all__ = ["CD", "FISTA", "GD", "LSVRG", "METHODS", "MISO", "SAG", "SAGA", "SARAH", "SDCA", "SGD",
+           "STORM", "SVRG",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProxNewton", "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for", "proximal_methods"]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_vector
+from ..errors import DescentlabError
 
 
 class Problem(ABC):
@@ -103,6 +104,16 @@ class Problem(ABC):
     def linear_view(self):
         """The arrays of a linear model (``LinearView``) for the compiled loops, else None."""
         return None
+
+    def check_duality_gap(self) -> None:
+        """Raise ``DescentlabError`` unless ``duality_gap`` is defined on this problem."""
+        raise DescentlabError(f"gap_tol: {type(self).__name__} has no duality gap (the linear "
+                              "models with a penalty have one); use tol or grad_tol")
+
+    def duality_gap(self, x: np.ndarray) -> float:
+        """P(x) - D(theta(x)) >= F(x) - F*: a certificate (linear models with a penalty)."""
+        self.check_duality_gap()
+        raise NotImplementedError
 
     def default_x0(self) -> np.ndarray:
         """The starting point used when a run gives none (the origin unless overridden)."""

@@ -41,6 +41,7 @@ from .._validation import check_design, check_indices, check_target
 from ..data.libsvm import binarize_labels, load_libsvm
 from ..data.synthetic import spectral_design
 from ..errors import DescentlabError, SolutionError
+from . import duality
 from .base import Problem
 from .regularizers import Regularizer
 
@@ -253,6 +254,22 @@ class LinearModel(Problem):
 
     def prox(self, x: np.ndarray, step: float) -> np.ndarray:
         return self.regularizer.prox(x, step)
+
+    # ----------------------------------------------------------------- duality
+    def check_duality_gap(self) -> None:
+        duality.check_gap(self)
+
+    def dual_point(self, x: np.ndarray) -> np.ndarray:
+        """A feasible point of the Fenchel dual built from x (``problems.duality``)."""
+        return duality.dual_point(self, x)
+
+    def dual_value(self, alpha: np.ndarray) -> float:
+        """D(alpha) of the Fenchel dual (-inf outside its domain), <= F*."""
+        return duality.dual_value(self, alpha)
+
+    def duality_gap(self, x: np.ndarray) -> float:
+        """P(x) - D(dual_point(x)), an upper bound on F(x) - F* (``problems.duality``)."""
+        return duality.duality_gap(self, x)
 
     # -------------------------------------------------------------- constants
     def _gram_extremes(self) -> tuple[float, float]:
