@@ -327,13 +327,15 @@ def tame_docstring(lines: list[str]) -> list[str]:
     * an indented block after a blank line that follows a prose line (a formula display)
       becomes a literal block (a ``::`` paragraph, which renders as nothing, before it);
     * a line that returns to a smaller indentation right after an indented run gets a blank
-      line before it (ends definition lists and block quotes cleanly);
+      line before it (ends definition lists and block quotes cleanly); a prose line inside a
+      paragraph followed by more indented lines starts a new paragraph (a definition);
     * outside literal blocks, directives' bodies and inline literals / roles, ``|``,
       unmatched ``*`` and a word-final ``_`` are escaped.
     """
     # pass 1: structure
     out: list[str] = []
     prev = ""           # the last non-blank line
+    prev_starts = True  # whether ``prev`` starts its paragraph
     blank_before = False
     for line in lines:
         if not line.strip():
@@ -346,6 +348,10 @@ def tame_docstring(lines: list[str]) -> list[str]:
             out.extend([" " * _indent(prev) + "::", ""])
         elif prev and not blank_before and ind < _indent(prev) and out and out[-1].strip():
             out.append("")
+        elif prev and not blank_before and ind > _indent(prev) and not prev_starts \
+                and _PROSE_START.match(prev) and not prev.rstrip().endswith("::"):
+            out.insert(len(out) - 1, "")  # "name: text" + indented lines: a definition
+        prev_starts = blank_before or not prev
         out.append(line)
         prev, blank_before = line, False
     # pass 2: escapes outside literal blocks and directive bodies
