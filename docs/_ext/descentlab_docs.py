@@ -196,8 +196,8 @@ def experiment_page(name: str, out: Path, results: Path | None, notes_dir: Path)
     doc = inspect.getdoc(module) or ""
     if doc:
         lines.append(_title("What is reproduced", "-"))
-        lines.append("The module's docstring (ASCII math, as in the code):\n")
-        lines.append(_code_block(doc))
+        lines.append("From the module's docstring (ASCII math, as in the code):\n")
+        lines.append("\n".join(tame_docstring(doc.splitlines())) + "\n")
     lines.append(_title("Settings of both presets", "-"))
     lines.append("Any setting can be changed on the command line with "
                  "``--set KEY=VALUE``.\n")
