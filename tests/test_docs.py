@@ -54,7 +54,11 @@ def site(tmp_path_factory) -> Path:
 
 
 def _text(path: Path) -> str:
-    return re.sub(r"<[^>]+>", " ", path.read_text())
+    """The page's text: tags removed, entities of quotes decoded, whitespace collapsed."""
+    text = re.sub(r"<[^>]+>", "", path.read_text())
+    text = text.replace("&#8212;", "-").replace("&#8217;", "'").replace("’", "'")
+    text = text.replace("&quot;", '"')
+    return re.sub(r"\s+", " ", text)
 
 
 def test_site_builds_with_every_page(site):
