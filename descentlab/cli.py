@@ -452,7 +452,7 @@ def _step_option(method, trace) -> str:
 @click.option("--tol", type=float, default=None,
               help="Stop at this relative suboptimality (> 0).")
 @click.option("--gap-tol", type=float, default=None,
-              help="Stop at this relative duality gap gap/|F| (> 0; a certificate, needs "
+              help="Stop at this relative duality gap, gap / abs(F) (> 0; a certificate, needs "
                    "--reg l2, l1 or elasticnet).")
 @click.option("--time-limit", type=float, default=None,
               help="Stop after this many seconds (> 0).")

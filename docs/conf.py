@@ -80,7 +80,7 @@ sphinx_gallery_conf = {
 # ------------------------------------------------------------------ HTML
 html_theme = "pydata_sphinx_theme"
 html_title = f"descentlab {release}"
-html_static_path = ["_static"]
+html_static_path = [p for p in ["_static"] if (Path(__file__).parent / p).is_dir()]
 html_theme_options = {
     "navbar_end": ["navbar-icon-links"],
     "show_toc_level": 2,

@@ -13,10 +13,11 @@ at every N = 1..``n_max``: the PEP worst case (``descentlab.theory.pep``, L = 1,
     4001 points of [0, L], of [mu, L] for heavy ball), i.e. the worst case over quadratics.
     These 1D runs use ``pep.iterate``, the iteration code that the tests prove identical to
     ``descentlab.methods``;
+
 (ii) the lab's problems, run with ``descentlab.methods``: a9a logistic (l2, lam = 1e-4; l1
-    for FISTA), from x0 = 0 with the certified optimum, and random quadratics
-    (``Quadratic.with_condition_number``, kappa = 1e4 for the convex methods, 10 for heavy
-    ball), x0 = 0.
+     for FISTA), from x0 = 0 with the certified optimum, and random quadratics
+     (``Quadratic.with_condition_number``, kappa = 1e4 for the convex methods, 10 for heavy
+     ball), x0 = 0.
 
 Textbook bounds: GD L R^2/(2N) (seed 004), Nesterov and FISTA 2 L R^2/(N + 1)^2 (Nesterov
 1983; Beck and Teboulle 2009); heavy ball has none (Polyak's rate is asymptotic and local:
