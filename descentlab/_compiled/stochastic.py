@@ -17,7 +17,8 @@ T_t = sum_{i<t} tau_i / P_{i+1} and B_t = sum_{i<t} s_i / P_{i+1}. With lam1 > 0
 shift) |u| decreases to 0 and stays there: the just-in-time soft threshold of Lipton and
 Elkan (2015) and Tsuruoka et al. (2009)'s cumulative penalty made exact. The Polyak-Ruppert
 sum of untouched iterates is x_l / P_l (Q_t - Q_l), Q_t the prefix sum of the averaged P_i.
-P is renormalized (every coordinate caught up) when it falls below 1e-150. The methods
+P is renormalized (every coordinate caught up) when it falls below 1e-150 (1e-3 with
+averaging, where the prefix sums Q would otherwise lose the digits of P_l). The methods
 choose the lazy loop only where it is exact: no momentum, c_i > 0, no shift together with
 lam1 > 0, averaging only when lam1 = 0 and the shift is zero; otherwise the dense loop.
 
@@ -41,6 +42,9 @@ from .linear import dloss
 from .variance_reduced import full_pass, soft
 
 RENORMALIZE_BELOW = 1e-150
+#: with averaging: the sum of P_i over (l, t] is a difference of prefix sums Q_t - Q_l of
+#: decreasing terms, whose rounding error eps Q_t / P_l must stay small against x_l / P_l
+RENORMALIZE_AVERAGE_BELOW = 1e-3
 
 
 # ------------------------------------------------------------------------------- SGD
@@ -148,6 +152,7 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
     g = np.zeros(d)
     gs = np.empty(b)
     inv_b = 1.0 / b
+    renormalize = RENORMALIZE_AVERAGE_BELOW if averaging else RENORMALIZE_BELOW
     for i in range(k):
         s = steps[i]
         c = 1.0 - s * lam2
@@ -191,7 +196,7 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
             last[free] = i + 1
             if add:
                 asum[free] += x[free]
-        if P[i + 1] < RENORMALIZE_BELOW:
+        if P[i + 1] < renormalize:
             for q in range(d):
                 if last[q] < i + 1:
                     _sgd_catch_up(x, asum, q, i + 1, last, P, T, B, Q, lam1, has_shift,
