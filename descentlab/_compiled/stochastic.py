@@ -104,14 +104,16 @@ def sgd_dense(indptr, indices, data, y, code, x, x_prev, x_avg, n_avg, idx, b, s
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _sgd_catch_up(x, asum, k, it, last, P, T, B, Q, lam1, has_shift, shift, averaging):
-    """Bring coordinate k from iteration last[k] to ``it`` (see the module docstring)."""
-    lk = last[k]
+def _sgd_catch_up(x, asum, k, it, last, base, C, lam1, has_shift, shift, averaging):
+    """Bring coordinate k from iteration last[k] to ``it`` (see the module docstring); row
+    t - base of C holds (P_t, T_t, B_t, Q_t), one cache line per iteration."""
+    lk = last[k] - base
+    ic = it - base
     xl = x[k]
-    pl = P[lk]
-    ratio = P[it] / pl
+    pl = C[lk, 0]
+    ratio = C[ic, 0] / pl
     if lam1 > 0.0:
-        dt = (T[it] - T[lk]) * pl
+        dt = (C[ic, 1] - C[lk, 1]) * pl
         if xl > dt:
             x[k] = ratio * (xl - dt)
         elif xl < -dt:
@@ -119,11 +121,11 @@ def _sgd_catch_up(x, asum, k, it, last, P, T, B, Q, lam1, has_shift, shift, aver
         else:
             x[k] = 0.0
     elif has_shift:
-        x[k] = ratio * (xl - shift[k] * (B[it] - B[lk]) * pl)
+        x[k] = ratio * (xl - shift[k] * (C[ic, 2] - C[lk, 2]) * pl)
     else:
         x[k] = ratio * xl
     if averaging:
-        asum[k] += xl / pl * (Q[it] - Q[lk])
+        asum[k] += xl / pl * (C[ic, 3] - C[lk, 3])
     last[k] = it
 
 
@@ -132,19 +134,18 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
              shift, free, lam2f, averaging):
     """Plain SGD (no momentum) with lazy updates, exact with respect to ``sgd_dense``.
 
-    On exit x is the last iterate (every coordinate current) and, with ``averaging``,
-    asum holds the sum of the iterates of iterations i >= avg_from."""
+    The prefix sums live in a table of max(1024, 2 d) iterations: when it is full (or P is
+    small) every coordinate is caught up and the sums restart, O(d) every 2 d iterations at
+    most, and the table stays in cache. On exit x is the last iterate (every coordinate
+    current) and, with ``averaging``, asum holds the sum of the iterates of iterations
+    i >= avg_from."""
     d = x.shape[0]
     k = steps.shape[0]
+    period = max(1024, 2 * d)
     last = np.zeros(d, dtype=np.int64)
-    P = np.empty(k + 1)
-    T = np.empty(k + 1)
-    B = np.empty(k + 1)
-    Q = np.empty(k + 1)
-    P[0] = 1.0
-    T[0] = 0.0
-    B[0] = 0.0
-    Q[0] = 0.0
+    C = np.zeros((period + 1, 4))
+    C[0, 0] = 1.0
+    base = 0
     has_shift = False
     for q in range(d):
         if shift[q] != 0.0 and q != free:
@@ -162,7 +163,7 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
             for p in range(indptr[j], indptr[j + 1]):
                 q = indices[p]
                 if q != free and last[q] < i:
-                    _sgd_catch_up(x, asum, q, i, last, P, T, B, Q, lam1, has_shift, shift,
+                    _sgd_catch_up(x, asum, q, i, last, base, C, lam1, has_shift, shift,
                                   averaging)
                 z += data[p] * x[q]
             gs[r] = dloss(z, y[j], code) * inv_b
@@ -170,10 +171,12 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
             j = idx[i * b + r]
             for p in range(indptr[j], indptr[j + 1]):
                 g[indices[p]] += gs[r] * data[p]
-        P[i + 1] = P[i] * c
-        T[i + 1] = T[i] + s * lam1 / P[i + 1]
-        B[i + 1] = B[i] + s / P[i + 1]
-        Q[i + 1] = Q[i] + (P[i + 1] if i >= avg_from else 0.0)
+        ic = i - base
+        pn = C[ic, 0] * c
+        C[ic + 1, 0] = pn
+        C[ic + 1, 1] = C[ic, 1] + s * lam1 / pn
+        C[ic + 1, 2] = C[ic, 2] + s / pn
+        C[ic + 1, 3] = C[ic, 3] + (pn if i >= avg_from else 0.0)
         add = averaging and i >= avg_from
         tau = s * lam1
         for r in range(b):
@@ -196,18 +199,19 @@ def sgd_lazy(indptr, indices, data, y, code, x, asum, idx, b, steps, avg_from, l
             last[free] = i + 1
             if add:
                 asum[free] += x[free]
-        if P[i + 1] < renormalize:
+        if pn < renormalize or ic + 1 == period:
             for q in range(d):
                 if last[q] < i + 1:
-                    _sgd_catch_up(x, asum, q, i + 1, last, P, T, B, Q, lam1, has_shift,
-                                  shift, averaging)
-            P[i + 1] = 1.0
-            T[i + 1] = 0.0
-            B[i + 1] = 0.0
-            Q[i + 1] = 0.0
+                    _sgd_catch_up(x, asum, q, i + 1, last, base, C, lam1, has_shift, shift,
+                                  averaging)
+            base = i + 1
+            C[0, 0] = 1.0
+            C[0, 1] = 0.0
+            C[0, 2] = 0.0
+            C[0, 3] = 0.0
     for q in range(d):
         if last[q] < k:
-            _sgd_catch_up(x, asum, q, k, last, P, T, B, Q, lam1, has_shift, shift, averaging)
+            _sgd_catch_up(x, asum, q, k, last, base, C, lam1, has_shift, shift, averaging)
 
 
 # ----------------------------------------------------------------------------- adaptive
