@@ -41,11 +41,13 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._compiled import stochastic as kernels
+from .._compiled import variance_reduced as vr_kernels
 from .._validation import check_choice, check_positive
 from ..errors import DescentlabError
 from ..problems.proximal_term import ProximalTerm
 from .base import Method, State, check_unit_interval, iterations_for, proximal_methods
-from .sampling import check_rng
+from .sampling import SAMPLINGS, SamplingLaw, check_rng, sampling_law
 
 
 def _check_momentum(name: str, value: float | None) -> None:
@@ -204,7 +206,9 @@ class FISTA(Method):
 @dataclass(frozen=True, kw_only=True, eq=False)
 class KatyushaState(State):
     """z_k, the snapshot w_k and grad g(w_k) (None before the first iteration), the block of
-    pre-drawn indices and coin flips with the position in it, snapshots taken."""
+    pre-drawn indices and coin flips with the position in it, snapshots taken, the sampling
+    law; on the compiled path ``snap`` holds the n scalars phi_j'(a_j . w_k), ``grad_w``
+    the data part of grad g(w_k), ``tables`` the lazy loop's (M^t, S_t)."""
 
     z: np.ndarray
     w: np.ndarray
@@ -213,7 +217,15 @@ class KatyushaState(State):
     block_coin: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     pos: int = 0
     snapshots: int = 0
+    law: SamplingLaw | None = None
+    compiled: bool = False
+    snap: np.ndarray | None = None
+    tables: tuple | None = None
     reported: ClassVar[tuple[str, ...]] = ("snapshots",)
+
+    def info(self):
+        return {"path": "compiled" if self.compiled else "generic",
+                "sampling": self.law.name, "L_Q": self.law.L_Q, **super().info()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,25 +257,46 @@ class Katyusha(Method):
     claimed).
     Oracle calls: 2 per iteration, plus n for grad g(w_0) in the first iteration and each
     time w changes: 2 + p n = 3 per iteration on average. Randomness: blocks of n
-    iterations, ``rng.integers(0, n, size=n)`` then ``rng.random(n)`` (the coin flips).
+    iterations, ``rng.integers(0, n, size=n)`` then ``rng.random(n)`` (the coin flips); with
+    importance sampling the block's indices are ``SamplingLaw.draw(rng, n)``.
+
+    Sampling (``sampling``: 'uniform', the default, 'importance', or 'auto' which takes
+    importance sampling when L_max > 2 mean(L_j), as for SAGA): i_k drawn with
+    p_j = 1/(2n) + L_j / (2 sum L_i) and the stochastic part reweighted by 1/(n p_j); the
+    paper's L (the expected smoothness of the sampling, Qian, Qu, Richtarik 2019) is then
+    L_Q = max_j L_j / (n p_j) <= 2 mean(L_j), which replaces L_max in every default above.
+
+    Compiled path (linear models, ``problem.linear_view()`` not None): w is kept as n scalars
+    phi_j'(a_j . w) and the data part of grad g(w), the L2 part of g_k is exact (not
+    sampled, the same as the generic path under uniform sampling); with lam1 = 0 the loop is
+    lazy (O(nnz of a row) per iteration, untouched coordinates follow a fixed 2 x 2 affine
+    map caught up through its tabulated powers), with lam1 > 0 or ``lazy=False`` it is the
+    dense compiled recursion. Other problems take the generic path through ``batch_grad``.
     """
 
     step: float | None = None
     theta1: float | None = None
     theta2: float | None = None
     p: float | None = None
+    sampling: str = "uniform"
+    lazy: bool = True
     name: ClassVar[str] = "katyusha"
     handles_prox: ClassVar[bool] = True
 
     def __post_init__(self):
         super().__post_init__()
+        check_choice("katyusha: sampling", self.sampling, SAMPLINGS)
+        if not isinstance(self.lazy, (bool, np.bool_)):
+            raise DescentlabError(f"katyusha: lazy: expected True or False, got {self.lazy!r}")
         for key in ("theta1", "theta2", "p"):
             if getattr(self, key) is not None:
                 self._set(**{key: check_unit_interval(f"katyusha: {key}", getattr(self, key),
                                                       open_left=True, closed_right=key == "p")})
 
     def resolve(self, problem):
-        n, mu, Lm = problem.n, float(problem.mu), float(problem.L_max)
+        self.check_problem(problem)
+        law = sampling_law(self.name, problem, self.sampling)
+        n, mu, Lm = problem.n, float(problem.mu), float(law.L_Q)
         if mu <= 0 and (self.theta1 is None or self.step is None):
             raise DescentlabError(
                 "katyusha: the default parameters need a strongly convex problem (mu > 0), "
@@ -281,13 +314,59 @@ class Katyusha(Method):
             theta2 / ((1.0 + theta2) * theta1) / Lm
         prob = self.p if self.p is not None else 1.0 / n
         return dataclasses.replace(self, step=float(step), theta1=float(theta1),
-                                   theta2=float(theta2), p=float(prob))
+                                   theta2=float(theta2), p=float(prob), sampling=law.name)
 
     def init(self, problem, x0, rng):
         check_rng(self.name, rng)
-        return KatyushaState(x=x0, z=x0, w=x0)
+        law = sampling_law(self.name, problem, self.sampling)
+        if problem.linear_view() is not None:
+            return KatyushaState(x=x0, z=x0, w=x0, law=law, compiled=True)
+        return KatyushaState(x=x0, z=x0, w=x0, law=law)
+
+    def _advance_compiled(self, problem, state, rng, calls):
+        v, n, law = problem.linear_view(), problem.n, state.law
+        y, z, w = state.x.copy(), state.z.copy(), state.w.copy()
+        gw, snap, spent = state.grad_w, state.snap, 0
+        if gw is None:
+            gw, snap = np.empty(problem.dim, dtype=y.dtype), np.empty(n)
+            vr_kernels.full_pass(*v.rows, w, snap, gw)
+            spent += n
+        else:
+            gw, snap = gw.copy(), snap.copy()
+        idx, coin, pos = state.block_idx, state.block_coin, state.pos
+        need = max(1, -(-(int(calls) - spent) // 2))  # iterations at most (2 calls each)
+        if idx.size - pos < need:
+            parts_i, parts_c = [idx[pos:]], [coin[pos:]]
+            have = idx.size - pos
+            while have < need:
+                parts_i.append(law.draw(rng, n))
+                parts_c.append(rng.random(n))
+                have += n
+            idx, coin, pos = np.concatenate(parts_i), np.concatenate(parts_c), 0
+        mu, th1, th2, s = float(problem.mu), self.theta1, self.theta2, self.step
+        args = (s, th1, th2, mu, self.p)
+        tables, its, snapshots = state.tables, 0, state.snapshots
+        if self.lazy and v.lam1 == 0.0:
+            if tables is None:
+                kmax = 2 * n + 2
+                tables = (*kernels.katyusha_tables(kmax, s, th1, th2, mu, v.lam2),
+                          *kernels.katyusha_tables(kmax, s, th1, th2, mu, v.lam2f))
+            while its == 0 or spent < calls:
+                pos, spent, it, sn = kernels.katyusha_lazy(
+                    *v.rows, y, z, w, gw, snap, idx, coin, law.weights, pos, spent, calls,
+                    *args, v.lam2, v.shift, v.free, v.lam2f, *tables)
+                its, snapshots = its + it, snapshots + sn
+        else:
+            pos, spent, its, sn = kernels.katyusha_dense(
+                *v.rows, y, z, w, gw, snap, idx, coin, law.weights, pos, spent, calls, *args,
+                v.lam1, v.lam2, v.shift, v.free, v.lam2f)
+            snapshots += sn
+        return state.after(its, spent, x=y, z=z, w=w, grad_w=gw, snap=snap, block_idx=idx,
+                           block_coin=coin, pos=pos, snapshots=snapshots, tables=tables)
 
     def advance(self, problem, state, rng, calls):
+        if state.compiled:
+            return self._advance_compiled(problem, state, rng, calls)
         s, th1, th2, prob = self.step, self.theta1, self.theta2, self.p
         n, mu, prox = problem.n, float(problem.mu), problem.nonsmooth
         th3 = 1.0 - th1 - th2
@@ -295,19 +374,21 @@ class Katyusha(Method):
         y, z, w, gw = state.x, state.z, state.w, state.grad_w
         idx_block, coin_block, pos = state.block_idx, state.block_coin, state.pos
         spent, it, snapshots = 0, 0, state.snapshots
+        weights = None if state.law.probs is None else state.law.weights
         if gw is None:  # the full gradient at w_0 = x_0, charged to the first iterations
             gw = problem.grad(w)
             spent += n
         while it == 0 or spent < calls:
             if pos == idx_block.size:
-                idx_block = rng.integers(0, n, size=n)
+                idx_block = state.law.draw(rng, n)
                 coin_block = rng.random(n)
                 pos = 0
             i = idx_block[pos:pos + 1]
             switch = coin_block[pos] < prob
             pos += 1
             x = th1 * z + th2 * w + th3 * y if th3 else th1 * z + th2 * w
-            g = problem.batch_grad(x, i) - problem.batch_grad(w, i) + gw
+            g = problem.batch_grad(x, i) - problem.batch_grad(w, i)
+            g = g + gw if weights is None else weights[i[0]] * g + gw
             z_new = (z + (s * mu) * x - s * g) / denom if mu else z - s * g
             if prox:
                 z_new = problem.prox(z_new, s_prox)

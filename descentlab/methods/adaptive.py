@@ -15,17 +15,28 @@ where each method defines its moments (u_t, v_t), coordinate-wise:
 * AdaGrad (Duchi, Hazan, Singer 2011, diagonal): u_t = g_t, v_t = sum_{s <= t} g_s^2.
 
 Smooth problems only (no prox).
+
+Compiled path: on linear models (``problem.linear_view()`` not None) the loop runs in
+``descentlab._compiled.stochastic`` with the same batches and learning rates. AdaGrad and
+RMSProp are lazy (O(nnz of the batch) per iteration) when no L2 term and no shift act on
+the coordinates: a coordinate outside the batch then has g = 0, so x and AdaGrad's sum stay
+put and RMSProp's v is multiplied by rho (caught up as rho^t). Adam (its moments decay and
+x moves for every coordinate) and every method under an L2 term run the dense compiled
+loop, which is also ``lazy=False``'s reference. Other problems take the generic path.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from .._compiled import stochastic as kernels
 from .._validation import check_int, check_positive
+from ..errors import DescentlabError
 from .base import Method, State, check_unit_interval, iterations_for
 from .sampling import BatchStream, check_batch_size, check_rng
 from .sgd import check_schedule, step_at
@@ -41,6 +52,10 @@ class AdaptiveState(State):
     stream: BatchStream
     v: np.ndarray
     m: np.ndarray | None = None
+    compiled: bool = False
+
+    def info(self):
+        return {"path": "compiled" if self.compiled else "generic", **super().info()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,15 +68,21 @@ class AdaptiveMethod(Method):
     schedule: str = "constant"
     decay_factor: float = 0.5
     decay_every: float = 10.0
+    lazy: bool = True
     step_param: ClassVar[str] = "lr"
     #: whether the method keeps a first moment m
     first_moment: ClassVar[bool] = False
+    #: the method's code in ``descentlab._compiled.stochastic``
+    kind: ClassVar[int]
 
     def __post_init__(self):
         super().__post_init__()
         check_schedule(self, ADAPTIVE_SCHEDULES)
         self._set(eps=check_positive(f"{self.name}: eps", self.eps))
         check_int(f"{self.name}: batch_size", self.batch_size, minimum=1)
+        if not isinstance(self.lazy, (bool, np.bool_)):
+            raise DescentlabError(f"{self.name}: lazy: expected True or False, "
+                                  f"got {self.lazy!r}")
 
     def resolve(self, problem):
         self.check_problem(problem)
@@ -76,9 +97,46 @@ class AdaptiveMethod(Method):
         check_rng(self.name, rng)
         return AdaptiveState(x=x0, v=np.zeros_like(x0),
                              m=np.zeros_like(x0) if self.first_moment else None,
-                             stream=BatchStream(problem.n, self.batch_size))
+                             stream=BatchStream(problem.n, self.batch_size),
+                             compiled=problem.linear_view() is not None)
+
+    def rates(self, t: int, spent: int, n: int, k: int) -> np.ndarray:
+        """lr_t of the next k iterations (``step_at`` with the same float operations)."""
+        if self.schedule == "constant":
+            return np.full(k, self.lr)
+        if self.schedule == "inverse-sqrt":
+            return self.lr / np.sqrt(np.arange(t, t + k, dtype=np.float64) + 1.0)
+        epochs = (spent + self.batch_size * np.arange(k, dtype=np.float64)) / n
+        powers = np.floor(epochs / self.decay_every)
+        table = {e: self.lr * self.decay_factor ** math.floor(e) for e in np.unique(powers)}
+        return np.array([table[e] for e in powers])
+
+    def _params(self) -> tuple[float, float]:
+        """(beta1, beta2 or rho) of the kernel."""
+        return 0.0, 0.0
+
+    def _advance_compiled(self, problem, state, rng, calls):
+        b, n, view = self.batch_size, problem.n, problem.linear_view()
+        k = iterations_for(calls, b)
+        batches = state.stream.batches(rng)
+        idx = batches.take(k)
+        lrs = self.rates(state.iteration, state.calls, n, k)
+        x, v = state.x.copy(), state.v.copy()
+        m = None if state.m is None else state.m.copy()
+        beta1, beta2 = self._params()
+        smooth_free = view.lam2 == 0.0 and (view.free < 0 or view.lam2f == 0.0) and \
+            not np.any(view.shift)
+        if self.lazy and self.kind != kernels.ADAM and smooth_free:
+            kernels.adaptive_lazy(*view.rows, x, v, idx, b, lrs, self.kind, beta2, self.eps)
+        else:
+            kernels.adaptive_dense(*view.rows, x, v if m is None else m, v, idx, b, lrs,
+                                   state.iteration, self.kind, beta1, beta2, self.eps,
+                                   view.lam2, view.shift, view.free, view.lam2f)
+        return state.after(k, k * b, x=x, m=m, v=v, stream=batches.stream())
 
     def advance(self, problem, state, rng, calls):
+        if state.compiled:
+            return self._advance_compiled(problem, state, rng, calls)
         lr, eps, b, schedule = self.lr, self.eps, self.batch_size, self.schedule
         batches, m, v, x = state.stream.batches(rng), state.m, state.v, state.x
         k = iterations_for(calls, b)
@@ -118,6 +176,10 @@ class Adam(AdaptiveMethod):
     beta2: float = 0.999
     name: ClassVar[str] = "adam"
     first_moment: ClassVar[bool] = True
+    kind: ClassVar[int] = kernels.ADAM
+
+    def _params(self):
+        return self.beta1, self.beta2
 
     def __post_init__(self):
         super().__post_init__()
@@ -149,6 +211,7 @@ class AdaGrad(AdaptiveMethod):
     lr: float = 1e-2
     eps: float = 1e-10
     name: ClassVar[str] = "adagrad"
+    kind: ClassVar[int] = kernels.ADAGRAD
 
     def moments(self, m, v, g, t):
         v = v + g * g
@@ -173,6 +236,10 @@ class RMSProp(AdaptiveMethod):
 
     rho: float = 0.9
     name: ClassVar[str] = "rmsprop"
+    kind: ClassVar[int] = kernels.RMSPROP
+
+    def _params(self):
+        return 0.0, self.rho
 
     def __post_init__(self):
         super().__post_init__()

@@ -104,6 +104,16 @@ class Batches:
         self.pos = pos + b
         return self.buf[pos:pos + b]
 
+    def take(self, k: int) -> np.ndarray:
+        """The next k batches at once, concatenated (k b indices): the same indices and the
+        same draws from the generator as k calls of ``next``."""
+        need = k * self.b
+        while self.buf.size - self.pos < need:
+            self._refill()
+        out = self.buf[self.pos:self.pos + need]
+        self.pos += need
+        return out
+
     def _refill(self) -> None:
         rest = self.buf[self.pos:]
         if self.permutation:

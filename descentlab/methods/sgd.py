@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._compiled import stochastic as kernels
 from .._validation import check_choice, check_int, check_positive
 from ..errors import DescentlabError
 from .base import Method, State, check_unit_interval, iterations_for
@@ -55,6 +56,10 @@ class SGDState(State):
     x_last: np.ndarray
     x_prev: np.ndarray | None = None
     n_averaged: int = 0
+    compiled: bool = False
+
+    def info(self):
+        return {"path": "compiled" if self.compiled else "generic", **super().info()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +97,14 @@ class SGD(Method):
       Thm 3.2): E||x_t - x*||^2 = O(kappa_b^2 ||x_0 - x*||^2 / t^2 + sigma_b^2/(mu^2 t)).
       Needs mu > 0 unless ``step`` is given.
 
+    Compiled path: on linear models (``problem.linear_view()`` not None) the loop runs in
+    ``descentlab._compiled.stochastic`` with the same batches, steps and averaging. With no
+    momentum it is lazy (O(nnz of the batch) per iteration: the L2 shrink as one scalar,
+    Bottou's scaling trick, and the L1 soft threshold applied just in time, Lipton and Elkan
+    2015), exact with respect to the dense recursion that ``lazy=False`` runs (also used
+    with momentum, and for averaging with an L1 term). Other problems take the generic
+    path through ``batch_grad``.
+
     ``averaging``: report the Polyak-Ruppert average (Polyak and Juditsky 1992) of the
     iterates x_t produced after ``average_start`` epochs as ``state.x``, the last iterate
     being kept internally; with a constant step on least squares the average converges at
@@ -113,6 +126,7 @@ class SGD(Method):
     sampling: str = "with-replacement"
     momentum: float = 0.0
     momentum_type: str = "heavy-ball"
+    lazy: bool = True
     name: ClassVar[str] = "sgd"
     handles_prox: ClassVar[bool] = True
 
@@ -122,13 +136,14 @@ class SGD(Method):
         check_schedule(self)
         check_choice("sgd: sampling", self.sampling, SAMPLINGS)
         check_choice("sgd: momentum_type", self.momentum_type, MOMENTUM_TYPES)
-        if not isinstance(self.averaging, (bool, np.bool_)):
-            raise DescentlabError(f"sgd: averaging: expected True or False, "
-                                  f"got {self.averaging!r}")
+        for key in ("averaging", "lazy"):
+            if not isinstance(getattr(self, key), (bool, np.bool_)):
+                raise DescentlabError(f"sgd: {key}: expected True or False, "
+                                      f"got {getattr(self, key)!r}")
         self._set(momentum=check_unit_interval("sgd: momentum", self.momentum),
                   average_start=check_positive("sgd: average_start", self.average_start,
                                                strict=False),
-                  averaging=bool(self.averaging))
+                  averaging=bool(self.averaging), lazy=bool(self.lazy))
         if self.t0 is not None:
             self._set(t0=check_positive("sgd: t0", self.t0, strict=False))
 
@@ -157,9 +172,63 @@ class SGD(Method):
         check_rng(self.name, rng)
         return SGDState(x=x0, x_last=x0, x_prev=x0 if self.momentum else None,
                         stream=BatchStream(problem.n, self.batch_size,
-                                           self.sampling == "permutation"))
+                                           self.sampling == "permutation"),
+                        compiled=problem.linear_view() is not None)
+
+    def steps(self, t: int, spent: int, n: int, k: int) -> np.ndarray:
+        """The steps s_t of the next k iterations (``step_at`` with the same float
+        operations), after t iterations and ``spent`` oracle calls."""
+        if self.schedule == "constant":
+            return np.full(k, self.step)
+        ts = np.arange(t, t + k, dtype=np.float64)
+        if self.schedule == "inverse":
+            return self.step / (ts + self.t0)
+        if self.schedule == "inverse-sqrt":
+            return self.step / np.sqrt(ts + 1.0)
+        epochs = (spent + self.batch_size * np.arange(k, dtype=np.float64)) / n
+        powers = np.floor(epochs / self.decay_every)
+        table = {e: self.step * self.decay_factor ** math.floor(e) for e in np.unique(powers)}
+        return np.array([table[e] for e in powers]) if len(table) > 1 else \
+            np.full(k, table[powers[0]])
+
+    def _advance_compiled(self, problem, state, rng, calls):
+        b, n, view = self.batch_size, problem.n, problem.linear_view()
+        k = iterations_for(calls, b)
+        batches = state.stream.batches(rng)
+        idx = batches.take(k)
+        steps = self.steps(state.iteration, state.calls, n, k)
+        spent_after = state.calls + b * np.arange(1, k + 1)
+        averaged = spent_after > self.average_start * n
+        avg_from = int(np.argmax(averaged)) if self.averaging and averaged.any() else k
+        x = state.x_last.copy()
+        lam1, lam2, shift = view.lam1, view.lam2, view.shift
+        has_shift = bool(np.any(shift))
+        n_avg, x_avg = state.n_averaged, state.x
+        lazy = self.lazy and not self.momentum and not (lam1 and has_shift) and \
+            not (self.averaging and (lam1 or has_shift)) and float(steps.max()) * lam2 < 1.0
+        if lazy:
+            asum = np.zeros_like(x)
+            kernels.sgd_lazy(*view.rows, x, asum, idx, b, steps, avg_from, lam1, lam2, shift,
+                             view.free, view.lam2f, self.averaging)
+            new = k - avg_from
+            if new > 0:
+                x_avg = asum / new if n_avg == 0 else \
+                    (x_avg * n_avg + asum) / (n_avg + new)
+                n_avg += new
+            x_prev = None
+        else:
+            x_prev = x.copy() if state.x_prev is None else state.x_prev.copy()
+            x_avg = x_avg.copy() if n_avg else np.empty_like(x)
+            n_avg = kernels.sgd_dense(*view.rows, x, x_prev, x_avg, n_avg, idx, b, steps,
+                                      avg_from, lam1, lam2, shift, view.free, view.lam2f,
+                                      float(self.momentum), self.momentum_type == "nesterov")
+        return state.after(k, k * b, x=x_avg if (self.averaging and n_avg) else x, x_last=x,
+                           x_prev=x_prev if self.momentum else None, n_averaged=n_avg,
+                           stream=batches.stream())
 
     def advance(self, problem, state, rng, calls):
+        if state.compiled:
+            return self._advance_compiled(problem, state, rng, calls)
         b, step, schedule, m = self.batch_size, self.step, self.schedule, self.momentum
         nesterov, prox, averaging = self.momentum_type == "nesterov", problem.nonsmooth, \
             self.averaging
