@@ -13,7 +13,7 @@ import descentlab as dl
 from descentlab.errors import DescentlabError
 from descentlab.store import query
 from descentlab.studies import parse, run_study, study, to_toml
-from descentlab.studies.figures import theory_bound
+from descentlab.studies.figures import pep_curve, theory_bound
 from descentlab.studies.summary import summary_table
 from descentlab.theory import nesterov_strongly_convex_bound
 
@@ -210,6 +210,28 @@ def test_theory_bounds_hold_on_the_measured_runs():
         assert meaningful.sum() > 20 and np.all(gap[meaningful] <= bound[meaningful])
     # no bound for a step other than the theory's
     assert theory_bound("gd", {"step": 1.5 / p.L}, c, np.arange(3)) is None
+
+
+def test_pep_curve_lies_between_the_measured_run_and_the_textbook_bound():
+    """Convex quadratic (mu = 0 over the class): measured <= PEP <= textbook, and GD's PEP at
+    step 1/L is the closed form L ||x0 - x*||^2 / (4N + 2) (Drori and Teboulle 2014)."""
+    p = dl.problems.Quadratic.with_condition_number(20, 100.0, seed=1)
+    x_star, f_star = p.solution()
+    d0 = float(x_star @ x_star)
+    c = {"L": p.L, "mu": 0.0, "convex": True, "f_star": f_star, "dist0_sq": d0}
+    method = dl.get_method("gd").resolve(p)
+    N, worst = pep_curve("gd", method.hyperparameters(), c, max_epochs=6)
+    np.testing.assert_array_equal(N, np.arange(1, 7))
+    np.testing.assert_allclose(worst, p.L * d0 / (4 * N + 2), rtol=1e-4)
+    trace = dl.run(p, method, budget_calls=6, record="epochs")
+    measured = trace.df.set_index("epochs")["subopt"].reindex(N.astype(float)).to_numpy()
+    assert np.all(measured <= worst * (1 + 1e-6))
+    assert np.all(worst <= p.L * d0 / (2 * N))
+    # not modelled: a method with a restart, an unknown distance to x*
+    fista = dl.get_method("fista").resolve(p).hyperparameters()
+    assert fista.get("restart") is None or pep_curve("fista", fista, c, 4) is None
+    assert pep_curve("gd", method.hyperparameters(), {**c, "dist0_sq": math.nan}, 4) is None
+    assert pep_curve("saga", {}, c, 4) is None
     k = np.arange(4)
     np.testing.assert_allclose(nesterov_strongly_convex_bound(k, 0.25, 1.0, 2.0, 4.0),
                                0.5 ** k * 2.5)

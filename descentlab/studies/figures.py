@@ -15,6 +15,13 @@ colour on the epochs panel:
   of Defazio et al. (2014), k = (epochs - 1) n iterations after the initial pass.
 
 k counts iterations; a full-gradient iteration is one epoch.
+
+Next to it, for the full-gradient methods that ``descentlab.theory.pep`` models (gd, ista,
+nesterov, fista without restart) at the hyperparameters they ran with,
+the tight worst case over the problem's class (L-smooth, mu-strongly convex; composite for
+ista / fista) at N = 1..``PEP_MAX_STEPS`` iterations, scaled by ||x0 - x*||^2 (the PEP is
+homogeneous in it), in the one PEP style (``theory.bounds.PEP_STYLE``, dotted, same colour).
+Each SDP is solved once and cached on disk.
 """
 
 from __future__ import annotations
@@ -29,9 +36,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..theory import bounds  # noqa: E402
+from ..errors import DescentlabError  # noqa: E402
+from ..methods import get_method  # noqa: E402
+from ..theory import bounds, pep  # noqa: E402
 
 FLOOR = 1e-16
+#: the PEP curve covers N = 1..PEP_MAX_STEPS iterations (the SDPs grow like N^2)
+PEP_MAX_STEPS = 10
+#: the methods whose study line gets a PEP curve (one iteration = one epoch; heavy ball is
+#: left out: its SDPs are slow to solve accurately and, over smooth strongly convex functions,
+#: its worst case exceeds 1 for the first steps, so the curve says little on a study figure)
+PEP_CURVE_METHODS = ("gd", "ista", "nesterov", "fista")
 
 
 def _same(a, b) -> bool:
@@ -66,6 +81,24 @@ def theory_bound(method: str, hyper: dict, c: dict, epochs: np.ndarray) -> np.nd
             out = 0.5 * L * bounds.saga_bound(its, n, c["L_max"], mu, d0, gap0)
             return np.where(k >= 1.0, out, np.nan)
     return None
+
+
+def pep_curve(method: str, hyper: dict, c: dict, max_epochs: float
+              ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(N, tight worst case of F(x_N) - F*) for the method as it ran (None when the PEP does
+    not model it: another method, a restart, an unknown distance to x*, ...)."""
+    d0 = c["dist0_sq"]
+    n_max = min(PEP_MAX_STEPS, int(max_epochs))
+    if method not in PEP_CURVE_METHODS or n_max < 1 or not c.get("convex", True) \
+            or not (math.isfinite(d0) and d0 > 0):
+        return None
+    try:
+        m = get_method(method, **{k: v for k, v in hyper.items() if v is not None})
+        N = np.arange(1, n_max + 1)
+        values = pep.worst_case_curve(m, L=c["L"], mu=c["mu"], n_steps=n_max)
+    except DescentlabError:
+        return None
+    return N, d0 * np.asarray(values, dtype=float)
 
 
 def _band(runs: list[tuple[np.ndarray, np.ndarray]]):
@@ -124,6 +157,11 @@ def study_figures(results: pd.DataFrame, steps: pd.DataFrame, constants: dict,
                 ok = np.isfinite(rel) & (rel > FLOOR)
                 axes[0].plot(epochs[ok], rel[ok], "--", color=color, lw=1.2,
                              label=f"bound ({cell.method_label})")
+            curve = pep_curve(method, hyper, c, float(sel["epochs"].max()))
+            if curve is not None:
+                rel = curve[1] / max(abs(c["f_star"]), 1e-12)
+                bounds.plot_pep(axes[0], curve[0], rel, label=f"PEP ({cell.method_label})",
+                                color=color)
         for ax, xlabel in zip(axes, ("epochs (oracle calls / n)", "time (s)"), strict=True):
             ax.set_yscale("log")
             ax.set_xlabel(xlabel)
@@ -140,4 +178,4 @@ def study_figures(results: pd.DataFrame, steps: pd.DataFrame, constants: dict,
     return figures
 
 
-__all__ = ["slug", "study_figures", "theory_bound"]
+__all__ = ["PEP_MAX_STEPS", "pep_curve", "slug", "study_figures", "theory_bound"]
