@@ -14,6 +14,7 @@ from .adaptive import AdaGrad, Adam, RMSProp
 from .base import Method, State, iterations_for, proximal_methods
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
+from .quasi_newton import LBFGS, OWLQN, NewtonCG
 from .sgd import SGD
 from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 
@@ -21,12 +22,14 @@ from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
-                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin)
+                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin, LBFGS,
+                              OWLQN, NewtonCG)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
            "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha",
-           "ula": "langevin"}
+           "ula": "langevin", "l-bfgs": "lbfgs",
+           "owl-qn": "owlqn", "newtoncg": "newton-cg", "tron": "newton-cg"}
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -54,7 +57,8 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["FISTA", "GD", "LSVRG", "METHODS", "SAG", "SAGA", "SARAH", "SGD", "STORM", "SVRG",
+__all__ = ["FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "OWLQN", "SAG", "SAGA", "SARAH", "SGD",
+           "STORM", "SVRG", "NewtonCG",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for", "proximal_methods"]
