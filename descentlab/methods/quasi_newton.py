@@ -445,10 +445,6 @@ def _check_linear(name: str, problem, *, smooth: bool) -> None:
         other = "lbfgs" if smooth else "fista or another proximal method"
         raise DescentlabError(f"{name}: needs a linear model ({kind}), got "
                               f"{type(problem).__name__}; use {other}")
-    if smooth and problem.nonsmooth:
-        raise DescentlabError(
-            f"{name}: the problem has a non-smooth term (reg={problem.regularizer.reg!r}); "
-            "use owlqn (L-BFGS for L1) or a proximal method")
 
 
 def pseudo_gradient(x: np.ndarray, g: np.ndarray, w1: np.ndarray) -> np.ndarray:
@@ -484,8 +480,10 @@ class OWLQN(Method):
     def __post_init__(self):
         self._set(memory=_check_memory(self.name, self.memory))
 
-    def check_problem(self, problem):
+    def resolve(self, problem):
+        self.check_problem(problem)
         _check_linear(self.name, problem, smooth=False)
+        return self
 
     def init(self, problem, x0, rng):
         state = _init_state(_oracle(problem), problem, x0)
@@ -602,11 +600,9 @@ class NewtonCG(Method):
             raise DescentlabError(f"{self.name}: precondition: expected True or False, got "
                                   f"{self.precondition!r}")
 
-    def check_problem(self, problem):
-        _check_linear(self.name, problem, smooth=True)
-
     def resolve(self, problem):
         self.check_problem(problem)
+        _check_linear(self.name, problem, smooth=True)
         if self.max_cg is not None:
             return self
         return dataclasses.replace(self, max_cg=int(min(problem.dim, 1000)))
