@@ -14,9 +14,9 @@ from scipy import optimize
 
 import descentlab as dl
 from descentlab.cli import main
-from descentlab.errors import DescentlabError
+from descentlab.errors import DescentlabError, NoProgressWarning
 from descentlab.estimators import LogisticRegression
-from descentlab.methods import LBFGS, OWLQN, NewtonCG, get_method
+from descentlab.methods import LBFGS, OWLQN, NewtonCG, QNing, get_method
 from descentlab.methods import quasi_newton as qn
 from descentlab.problems import LeastSquares, Logistic, Quadratic
 from descentlab.problems.proximal_term import ProximalTerm
@@ -264,6 +264,58 @@ def test_linear_path_counts_n_calls_per_evaluation_and_product(libsvm_logistic, 
         assert c["hessp"] > 0
 
 
+# ------------------------------------------------------------------------------ QNing
+QNING_CASES = {
+    "logistic-a1a-l2": lambda lib: lib("a1a", "l2", 1e-3),
+    "logistic-a1a-l1": lambda lib: lib("a1a", "l1", 1e-3),
+    "least-squares-sparse-l2": lambda lib: _synthetic("least-squares", "l2", 1e-3, sparse=True),
+    "logistic-sparse-elasticnet": L1_CASES["logistic-sparse-elasticnet"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(QNING_CASES))
+def test_qning_reaches_the_certified_optimum(libsvm_logistic, case):
+    problem = QNING_CASES[case](libsvm_logistic)
+    subopt, trace = _final_subopt(problem, "qning", epochs=3000)
+    assert subopt <= 1e-10, (case, subopt)
+    assert trace.meta["method"]["inner"].startswith("saga")
+
+
+def test_qning_with_an_svrg_inner_method(libsvm_logistic):
+    subopt, _ = _final_subopt(libsvm_logistic("a1a", "l2", 1e-3), QNing(inner="svrg"))
+    assert subopt <= 1e-10
+
+
+class CountingLogistic(Logistic):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.values = 0
+
+    def value(self, x):
+        self.values += 1
+        return super().value(x)
+
+
+def test_qning_counts_inner_calls_and_envelope_values(monkeypatch):
+    problem = CountingLogistic(make_design(200, 10, sparse=True, seed=1),
+                               make_targets(200, loss="logistic", seed=1), reg="l2", lam=1e-2)
+    inner_calls = []
+    original = QNing.proximal_point
+
+    def counted(self, *args, **kwargs):
+        state = original(self, *args, **kwargs)
+        inner_calls.append(state.calls)
+        return state
+
+    monkeypatch.setattr(QNing, "proximal_point", counted)
+    stepper = Stepper(QNing(max_inner_rounds=1), problem, np.zeros(problem.dim),
+                      np.random.default_rng(0))
+    state = stepper.advance(50 * problem.n)
+    assert problem.values == len(inner_calls) == state.iteration + 1
+    assert state.calls == sum(inner_calls) + problem.n * problem.values
+    assert state.outer >= 5
+
+
 # --------------------------------------------------------------------------- stalling
 class LyingGradient(Quadratic):
     """grad returns the opposite of the gradient: no line search can succeed."""
@@ -279,7 +331,8 @@ def test_a_failing_line_search_stalls_instead_of_looping():
     assert state.stalled and state.iteration == 0
     assert 0 < state.calls <= 1 + qn.MAX_TRIALS
     assert stepper.advance(1000) is state  # no more work once stalled
-    trace = dl.run(problem, LBFGS(), budget_calls=500, reference=False)
+    with pytest.warns(NoProgressWarning, match="no progress"):
+        trace = dl.run(problem, LBFGS(), budget_calls=500, reference=False)
     assert trace.meta["method"]["stalled"] is True
     assert trace.meta["no_progress"] == "no_decrease"
 
@@ -299,6 +352,8 @@ def test_lbfgs_started_at_the_optimum_stops_gracefully(libsvm_logistic):
     (NewtonCG(), lambda: _synthetic("logistic", "l1", 1e-3, sparse=False), "non-smooth"),
     (NewtonCG(), lambda: Quadratic.with_condition_number(5, 10.0), "needs a linear model"),
     (OWLQN(), lambda: Quadratic.with_condition_number(5, 10.0), "needs a linear model"),
+    (QNing(inner="sag"), lambda: _synthetic("logistic", "l1", 1e-3, sparse=False),
+     "qning: the inner method sag cannot handle"),
 ])
 def test_non_applicable_problems_are_refused_in_resolve(method, problem, fragment):
     with pytest.raises(DescentlabError, match=fragment):
@@ -312,6 +367,10 @@ def test_non_applicable_problems_are_refused_in_resolve(method, problem, fragmen
     ("newton-cg", {"eta_max": -1}, "newton-cg: eta_max"),
     ("newton-cg", {"max_cg": 0}, "newton-cg: max_cg"),
     ("newton-cg", {"precondition": "yes"}, "newton-cg: precondition"),
+    ("qning", {"memory": 0}, "qning: memory"),
+    ("qning", {"max_inner_rounds": 0}, "qning: max_inner_rounds"),
+    ("qning", {"inner": "nope"}, "qning: inner"),
+    ("qning", {"kappa": -1.0}, "qning: kappa"),
 ])
 def test_bad_hyperparameters_are_named(name, params, fragment):
     with pytest.raises(DescentlabError, match=fragment):

@@ -71,3 +71,4 @@ def curvature(z, y, code, w):
             e = math.exp(-abs(y[i] * z[i]))
             w[i] = e / ((1.0 + e) * (1.0 + e))
     return w
+

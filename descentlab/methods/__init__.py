@@ -14,7 +14,7 @@ from .adaptive import AdaGrad, Adam, RMSProp
 from .base import Method, State, iterations_for, proximal_methods
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
-from .quasi_newton import LBFGS, OWLQN, NewtonCG
+from .quasi_newton import LBFGS, OWLQN, NewtonCG, QNing
 from .sgd import SGD
 from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 
@@ -23,7 +23,7 @@ METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
                               RMSProp, STORM, SpiderBoost, Katyusha, Langevin, LBFGS,
-                              OWLQN, NewtonCG)
+                              OWLQN, NewtonCG, QNing)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
@@ -58,7 +58,7 @@ def get_method(name: str, **hyperparameters) -> Method:
 
 
 __all__ = ["FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "OWLQN", "SAG", "SAGA", "SARAH", "SGD",
-           "STORM", "SVRG", "NewtonCG",
+           "STORM", "SVRG", "NewtonCG", "QNing",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for", "proximal_methods"]

@@ -60,6 +60,7 @@ from .._compiled import quasi_newton as kernels
 from .._validation import check_int, check_positive
 from ..errors import DescentlabError
 from ..problems.linear import LinearModel
+from .accelerated import Catalyst
 from .base import Method, State
 
 #: Armijo and curvature constants of the strong Wolfe conditions (N&W, Sec. 3.1)
@@ -641,5 +642,115 @@ class NewtonCG(Method):
                            stalled=stalled)
 
 
-__all__ = ["LBFGS", "OWLQN", "LBFGSMemory", "LineSearchResult", "NewtonCG", "QuasiNewtonState",
-           "conjugate_gradient", "pseudo_gradient", "wolfe_line_search"]
+# ------------------------------------------------------------------------------- QNing
+@dataclass(frozen=True, kw_only=True, eq=False)
+class QNingState(State):
+    """x: the approximate proximal point z_k = p(c_k) (reported, F(z_k) <= F_kappa(c_k));
+    the center c_k, the envelope gradient kappa (c_k - z_k) and value
+    F(z_k) + kappa ||z_k - c_k||^2 / 2, the L-BFGS memory, outer steps, rejected
+    quasi-Newton trials."""
+
+    center: np.ndarray
+    g: np.ndarray
+    fa: float
+    memory: LBFGSMemory
+    outer: int = 0
+    rejected: int = 0
+    reported: ClassVar[tuple[str, ...]] = ("outer", "rejected")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QNing(Catalyst):
+    """QNing: L-BFGS on the Moreau envelope with Catalyst's inexact proximal points.
+
+    Lin, Mairal, Harchaoui (2019), Algorithm 1 with the line-search parameter eta in
+    {1, 0}: from the center c_k with approximate proximal point z_k, envelope gradient
+    g_k = kappa (c_k - z_k) and value F_a(c_k) = F(z_k) + kappa ||z_k - c_k||^2 / 2, the
+    quasi-Newton trial c' = c_k - H_k g_k (H_k: L-BFGS with ``memory`` pairs, H = I/kappa
+    when empty) is accepted when F_a(c') <= F_a(c_k) - ||g_k||^2 / (4 kappa), else
+    c_{k+1} = z_k (eta = 0: the proximal-point step, a gradient step 1/kappa on F_kappa).
+    Each approximate proximal point runs the inner method on
+    h(z) = F(z) + kappa ||z - c||^2 / 2 (Catalyst's machinery, ``Catalyst.proximal_point``)
+    warm started at z_k + kappa/(kappa + mu) (c - c_k) (how the exact proximal point of a
+    quadratic moves along its flattest direction), by budgets of ``inner_epochs`` passes,
+    until the relative accuracy test ||G_h(z)|| <= sqrt(kappa (mu + kappa) / 18) ||z - c||
+    holds (G_h the gradient mapping; it implies h(z) - h* <= kappa ||z - c||^2 / 36 by
+    strong convexity, a relative-accuracy rule of the kind QNing's analysis uses) or
+    ``max_inner_rounds`` budgets are spent; each test costs n calls, and F_a one evaluation
+    of F (n calls). Without the adaptive test (``max_inner_rounds=1``) this is the "one
+    pass" variant of their experiments. Defaults as Catalyst: inner SAGA,
+    kappa = L_max / (n + 1) - mu (L_max / (n + 1) if not positive), ``memory`` 10.
+    ``iteration`` counts proximal points.
+    The reported iterate is z_k.
+    """
+
+    memory: int = 10
+    max_inner_rounds: int = 5
+    name: ClassVar[str] = "qning"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._set(memory=_check_memory(self.name, self.memory),
+                  max_inner_rounds=check_int(f"{self.name}: max_inner_rounds",
+                                             self.max_inner_rounds, minimum=1))
+
+    def _envelope(self, problem, center, warm, rng, calls):
+        """(z, g, F_a, calls spent) at ``center``: the inner method from ``warm``, continued
+        while ||G(z)|| > sqrt(kappa (mu + kappa) / 18) ||z - center|| (G the subproblem's
+        gradient mapping, each check n calls), at most ``max_inner_rounds`` budgets."""
+        checks = 0
+        bound = math.sqrt(self.kappa * (problem.mu + self.kappa) / 18.0)
+
+        def done(sub, st):
+            nonlocal checks
+            checks += 1
+            gm = sub.gradient_mapping(st.x)
+            return float(np.linalg.norm(gm)) <= bound * float(np.linalg.norm(st.x - center))
+
+        inner = self.proximal_point(problem, center, warm.copy(), rng, calls, done,
+                                    self.max_inner_rounds)
+        z = np.array(inner.x, dtype=np.float64, copy=True)
+        r = z - center
+        fa = float(problem.value(z)) + 0.5 * self.kappa * float(r @ r)
+        return z, -self.kappa * r, fa, inner.calls + problem.n * (1 + checks)
+
+    def init(self, problem, x0, rng):
+        c = np.asarray(x0, dtype=np.float64)
+        calls = max(1, int(round(self.inner_epochs * problem.n)))
+        z, g, fa, spent = self._envelope(problem, c, c, rng, calls)
+        return QNingState(x=z, center=c, g=g, fa=fa, calls=spent,
+                          memory=LBFGSMemory(self.memory, problem.dim))
+
+    def advance(self, problem, state, rng, calls):
+        inner_calls = max(1, int(round(self.inner_epochs * problem.n)))
+        z, c, g, fa, mem = state.x, state.center, state.g, state.fa, state.memory
+        spent = its = 0
+        outer, rejected = state.outer, state.rejected
+        shift = self.kappa / (self.kappa + problem.mu)  # p(c') - p(c) ~ shift (c' - c)
+        while its == 0 or spent < calls:
+            if mem.count:
+                trial = c + mem.direction(g)
+                z1, g1, fa1, used = self._envelope(problem, trial, z + shift * (trial - c), rng,
+                                                   inner_calls)
+                spent += used
+                its += 1
+                if not fa1 <= fa - float(g @ g) / (4.0 * self.kappa):
+                    rejected += 1
+                    trial = None
+            else:
+                trial = None
+            if trial is None:  # eta = 0: the center moves to the proximal point
+                trial = z
+                z1, g1, fa1, used = self._envelope(problem, trial, z + shift * (trial - c), rng,
+                                                   inner_calls)
+                spent += used
+                its += 1
+            mem.update(trial - c, g1 - g)
+            c, z, g, fa = trial, z1, g1, fa1
+            outer += 1
+        return state.after(its, spent, x=z, center=c, g=g, fa=fa, outer=outer,
+                           rejected=rejected)
+
+
+__all__ = ["LBFGS", "OWLQN", "LBFGSMemory", "LineSearchResult", "NewtonCG", "QNing",
+           "QuasiNewtonState", "conjugate_gradient", "pseudo_gradient", "wolfe_line_search"]
