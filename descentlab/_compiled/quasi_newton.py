@@ -49,15 +49,17 @@ def loss_and_residual(z, y, code, r):
 
 
 @njit(cache=True, error_model="numpy")
-def loss_along_ray(z, q, y, code, t):
+def loss_along_ray(z, q, y, code, t, r):
     """(sum_i phi(z_i + t q_i), sum_i phi'(z_i + t q_i) q_i): the data part of g(x + t d)
-    and of its derivative in t, with z = X x and q = X d."""
+    and of its derivative in t, with z = X x and q = X d; r_i = phi'(z_i + t q_i) is written
+    into ``r`` (the gradient at an accepted step needs only X^T r)."""
     total = 0.0
     slope = 0.0
     for i in range(z.shape[0]):
         f, g = _loss_dloss(z[i] + t * q[i], y[i], code)
         total += f
         slope += g * q[i]
+        r[i] = g
     return total, slope
 
 

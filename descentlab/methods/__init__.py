@@ -1,7 +1,7 @@
 """How it is minimized: methods as frozen dataclasses of hyperparameters (``base``), one
 module per family (``gradient``, ``accelerated``, ``sgd``, ``adaptive``, ``variance_reduced``,
-``langevin``), index draws in ``sampling``. A new method is a class in its family's module
-plus one entry in ``METHODS``."""
+``quasi_newton``, ``langevin``), index draws in ``sampling``. A new method is a class in its
+family's module plus one entry in ``METHODS``."""
 
 from __future__ import annotations
 

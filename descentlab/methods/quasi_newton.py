@@ -280,17 +280,22 @@ class _LinearOracle:
         return np.asarray(sq @ w, dtype=np.float64) / self.n + self.diag
 
     def ray(self, x: np.ndarray, z: np.ndarray, d: np.ndarray):
-        """(q = X d, phi) with phi(t) = (g(x + t d), d/dt g(x + t d)), one O(n) pass each."""
+        """(q = X d, phi) with phi(t) = (g(x + t d), d/dt g(x + t d)), one O(n) pass each;
+        ``phi.last`` holds (t, residuals phi'(z + t q)) of the latest trial."""
         q = np.asarray(self.X @ d, dtype=np.float64)
         diag_d = self.diag * d
         xx, xd, dd = float(self.diag * x @ x), float(diag_d @ x), float(diag_d @ d)
         y, code, inv_n = self.y, self.code, 1.0 / self.n
+        r = np.empty(self.n)
 
         def phi(t):
-            total, slope = kernels.loss_along_ray(z, q, y, code, t)
+            total, slope = kernels.loss_along_ray(z, q, y, code, t, r)
+            phi.last = t
             return (total * inv_n + 0.5 * (xx + 2.0 * t * xd + t * t * dd),
                     slope * inv_n + xd + t * dd)
 
+        phi.last = None
+        phi.residual = r
         return q, phi
 
 
@@ -333,8 +338,11 @@ def _search(oracle, x, z, f, g, d, t0):
             return res, x, z, f, g, res.evaluations
         x_new = x + res.t * d
         z_new = z + res.t * q
+        if phi.last == res.t:  # the accepted step is the last trial: its residuals are there
+            f_new, g_new = res.f, oracle.gradient(x_new, phi.residual)
+            return res, x_new, z_new, f_new, g_new, res.evaluations
         f_new, g_new = oracle.at(x_new, z_new)
-        return res, x_new, z_new, f_new, g_new, res.evaluations + (0 if res.ok else 1)
+        return res, x_new, z_new, f_new, g_new, res.evaluations + 1
     cache = {}
 
     def phi(t):
