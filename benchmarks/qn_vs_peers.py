@@ -32,7 +32,7 @@ from descentlab.problems import Logistic
 from descentlab.run import relative_subopt
 
 TARGETS = (1e-4, 1e-8)
-OURS_L2 = (("lbfgs", {}), ("newton-cg", {}), ("newton-cg", {"precondition": True}))
+OURS_L2 = (("lbfgs", {}), ("newton-cg", {}), ("newton-cg", {"precondition": False}))
 OURS_L1 = (("owlqn", {}),)
 PEERS_L2 = ("lbfgs", "newton-cg", "liblinear")
 PEERS_L1 = ("liblinear",)
@@ -113,7 +113,7 @@ def main(argv=None) -> pd.DataFrame:
             case = f"{data} {reg} {lam_name}"
             print(f"{case}: n={problem.n} d={problem.dim} nnz={problem.X.nnz}", flush=True)
             for name, params in (OURS_L2 if reg == "l2" else OURS_L1):
-                label = name + ("-precond" if params.get("precondition") else "")
+                label = name + ("-plain" if params.get("precondition") is False else "")
                 rows.append({"case": case, "side": "descentlab", "solver": label,
                              **ours(problem, name, params, f_star, args.time_cap)})
             for solver in (PEERS_L2 if reg == "l2" else PEERS_L1):
@@ -127,12 +127,16 @@ def main(argv=None) -> pd.DataFrame:
     for case, g in table.groupby("case", sort=False):
         for t in TARGETS:
             col = f"t({t:g})"
-            a, b = g[g.side == "descentlab"], g[g.side == "scikit-learn"]
-            best_a, best_b = a.loc[a[col].idxmin()], b.loc[b[col].idxmin()]
+            best = {}
+            for side in ("descentlab", "scikit-learn"):
+                g_side = g[(g.side == side) & g[col].notna()]
+                best[side] = g_side.loc[g_side[col].idxmin()] if len(g_side) else None
+            a, b = best["descentlab"], best["scikit-learn"]
             summary.append({"case": case, "target": f"{t:g}",
-                            "ours best": f"{best_a.solver} {best_a[col]:.3f}",
-                            "peer best": f"{best_b.solver} {best_b[col]:.3f}",
-                            "ratio": best_a[col] / best_b[col]})
+                            "ours best": f"{a.solver} {a[col]:.3f}" if a is not None else "-",
+                            "peer best": f"{b.solver} {b[col]:.3f}" if b is not None else "-",
+                            "ratio": a[col] / b[col] if a is not None and b is not None
+                            else np.nan})
     print("\nratio = descentlab best / scikit-learn best (< 1: descentlab faster)")
     print(pd.DataFrame(summary).round(3).to_string(index=False))
     return table

@@ -26,8 +26,11 @@ data, like a gradient).
   H_k d = -grad g(x_k) by conjugate gradients on Hessian-vector products up to the
   relative residual eta_k = min(0.5, sqrt(||grad g(x_k)||)) (superlinear convergence,
   N&W Thm 7.2), then the strong-Wolfe line search from t = 1. Smooth linear models
-  (least squares, logistic). ``precondition=True`` runs preconditioned CG with the diagonal
-  of H (one extra pass per Newton step, not counted: it is part of the curvature weights).
+  (least squares, logistic). By default CG is preconditioned by the diagonal of H,
+  (X * X)^T phi''(X x) / n + lam2 (one pass over X * X per Newton step, charged n calls;
+  ``precondition=False`` for plain CG): over a9a and w8a with L2 lam = 1e-4 and 1/n it
+  needs 413 epochs in total to reach 1e-8, plain CG 510 (Galli and Lin's mixtures of
+  this diagonal with the identity needed 518-530).
 * ``QNing`` (Lin, Mairal, Harchaoui 2019, "An inexact variable metric proximal point
   algorithm for generic quasi-Newton acceleration", SIAM J. Optim., Alg. 1): L-BFGS on the
   Moreau envelope F_kappa(x) = min_z F(z) + kappa ||z - x||^2 / 2, whose gradient
@@ -587,15 +590,15 @@ class NewtonCG(Method):
 
     Per Newton step: the curvature weights phi''(X x) (O(n)), CG to the relative residual
     eta_k = min(``eta_max``, sqrt(||grad g(x_k)||)) (at most ``max_cg`` products, default
-    min(dim, 1000)), each Hessian-vector product n oracle calls, then the strong-Wolfe
-    line search from t = 1 (n calls per trial). Local superlinear convergence for
-    eta_k -> 0 (N&W Thm 7.2), quadratic near x* once eta_k = O(||grad||^(1/2)) shrinks.
-    State: x, g(x), grad g(x), X x.
+    min(dim, 1000)), each Hessian-vector product n oracle calls, preconditioned by diag(H)
+    (``precondition``, n calls), then the strong-Wolfe line search from t = 1 (n calls per
+    trial). Local superlinear convergence (N&W Thm 7.2: eta_k -> 0), quadratic-like near
+    x* since eta_k = O(||grad||^(1/2)). State: x, g(x), grad g(x), X x.
     """
 
     eta_max: float = 0.5
     max_cg: int | None = None
-    precondition: bool = False
+    precondition: bool = True
     name: ClassVar[str] = "newton-cg"
 
     def __post_init__(self):
@@ -632,7 +635,10 @@ class NewtonCG(Method):
                 stalled = True
                 break
             w = oracle.hessian_weights(z)
-            precond = oracle.hessian_diagonal(w) if self.precondition else None
+            precond = None
+            if self.precondition:  # one pass over X * X, charged as a product
+                precond = oracle.hessian_diagonal(w)
+                spent += n
             rtol = min(self.eta_max, math.sqrt(gnorm))
             d, products = conjugate_gradient(lambda v, w=w: oracle.hessp(w, v), g, rtol,
                                              self.max_cg, precond)
