@@ -188,6 +188,91 @@ def _reproduce(name: str, preset: str, out: str | None, overrides: tuple[str, ..
         sys.exit(EXIT_CLAIM_FAILED)
 
 
+def _summary_rich(summary, targets) -> Table:
+    """The study's summary as a rich table, the winner of each column in bold green."""
+    table = Table(title="study summary (best step of each method, median over seeds)",
+                  caption="* the best of the column on its problem; - not reached")
+    cols = ["problem", "method", "best step"]
+    for t in sorted(targets, reverse=True):
+        cols += [f"calls to {t:g}", f"time to {t:g}"]
+    cols.append("final rel_subopt")
+    for c in cols:
+        table.add_column(c, justify="left" if c in ("problem", "method", "best step")
+                         else "right")
+    for row in summary.to_dict("records"):
+        wins = set(filter(None, str(row["winners"]).split(", ")))
+        step = row["step_label"] + (f" ({row['step']:.3g})" if row["step_label"] !=
+                                    f"{row['step']:g}" and math.isfinite(row["step"]) else "")
+        cells = [escape(str(row["problem_label"])), escape(str(row["method_label"])),
+                 escape(step)]
+        for t in sorted(targets, reverse=True):
+            for what, fmt in (("calls", "{:.4g}"), ("time", "{:.3g} s")):
+                key = f"{what}_to_{t:g}"
+                v = row[key]
+                text = fmt.format(v) if math.isfinite(v) else "-"
+                cells.append(f"[bold green]{text} *[/]" if key in wins else text)
+        cells.append(f"{row['final_rel_subopt']:.2e}")
+        table.add_row(*cells)
+    return table
+
+
+@main.command()
+@click.argument("study_file", metavar="STUDY.toml", type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output directory [default: results/<study name>]. It must not hold "
+                   "another study or experiment (see --force).")
+@click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), default="local",
+              show_default=True,
+              help="Where the cells run: local/joblib (loky processes), serial (in this "
+                   "process) or dask (a Dask cluster).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Worker processes (local backend, or a Dask LocalCluster) "
+                   "[default: all cores].")
+@click.option("--address", default=None, metavar="tcp://HOST:PORT",
+              help="Scheduler of a running Dask cluster (with --backend dask).")
+@click.option("--force", is_flag=True,
+              help="Recompute every cell, even those finished in OUT/tasks; if OUT holds "
+                   "another study or experiment, delete its files there first.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar: one log line when the sweep starts and one at the end.")
+@click.option("--all-steps", is_flag=True,
+              help="Figures show every step of each method, not only the best one.")
+def study(study_file: str, out: str | None, backend: str, jobs: int | None,
+          address: str | None, force: bool, quiet: bool, all_steps: bool):
+    """Compare methods on problems as the study file STUDY.toml describes.
+
+    The grid problems x methods x hyperparameters x steps x seeds runs as a resumable
+    sweep (each finished cell in OUT/tasks/; running the command again computes only the
+    missing cells). Everything is checked before the first cell runs: every key of the
+    file, every method on every problem. Writes OUT/results.parquet, OUT/summary.csv,
+    OUT/steps.csv, OUT/study-<problem>.png, OUT/study.toml and OUT/checks.json, and prints
+    the summary (the winner of each column marked *). Exits 0, or 2 on bad input.
+    """
+    from .executors import make_executor
+    from .experiments.outdir import check_out, check_path
+    from .studies import load, run_study
+
+    spec = load(study_file)
+    out_dir = Path(out) if out is not None else Path("results") / spec.name
+    check_path(out_dir, arg="--out")
+    check_out(out_dir, "study:" + spec.name, force=force, arg="--out")
+    with make_executor(backend, jobs=jobs, address=address) as executor:
+        if address is not None:
+            _ = executor.client  # connect now: a bad address fails before any work
+        res = run_study(spec, out_dir, executor=executor, force=force,
+                        progress="quiet" if quiet else "auto", all_steps=all_steps,
+                        arg="--out")
+    console.print(_summary_rich(res.summary, spec.targets))
+    diverged = int(res.steps["diverged"].sum())
+    if diverged:
+        err_console.print(f"[yellow]warning:[/] {diverged} runs diverged (their rows end at "
+                          f"the divergence; stop_reason = 'diverged')", highlight=False)
+    sweep = res.sweep
+    console.print(f"{len(sweep.results)} cells ({sweep.computed} computed, {sweep.cached} "
+                  f"finished before); run {res.timings['run_s']:.1f} s; wrote "
+                  f"{escape(str(out_dir))}/", highlight=False)
+
+
 @main.command()
 @click.argument("outs", nargs=-1, required=True, metavar="OUT [OUT ...]")
 @click.option("--sql", default=None,
@@ -382,9 +467,8 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     --plot are still written).
     """
 
-    from .data import load_libsvm
     from .methods import get_method
-    from .problems import LeastSquares, Logistic
+    from .problems import build as build_problem
     from .problems.regularizers import Regularizer
     from .run import run
 
@@ -406,14 +490,10 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
     _check_output_file("--out", out, ["parquet"])
     _check_output_file("--plot", plot, _figure_suffixes())
 
-    cls = Logistic if problem_name == "logistic" else LeastSquares
     t0 = time.perf_counter()
-    if reg is None:
-        lam = 0.0
-    elif lam is None:
-        lam = 1.0 / load_libsvm(data)[0].shape[0]
-    problem = cls.from_libsvm(data, reg=reg, lam=lam, l1_ratio=l1_ratio,
-                              positive_class=positive_class)
+    problem = build_problem(problem_name, data=data, reg=reg or "none",
+                            lam=(0.0 if reg is None else "1/n" if lam is None else lam),
+                            l1_ratio=l1_ratio, positive_class=positive_class)
     console.print(escape(repr(problem)), highlight=False)
     if epochs is not None and epochs * problem.n > MAX_BUDGET_CALLS:
         most = MAX_BUDGET_CALLS / problem.n

@@ -5,6 +5,9 @@ figures it lists; OUT may also hold one subdirectory per experiment, as written 
 ``descentlab reproduce all``) and writes a single HTML file with
 
 * a summary table with one row per experiment (claims passed, PASS/FAIL);
+* per study (``descentlab study``, checks.json with "kind": "study"): its figures, the
+  summary table (best step of each method, winners marked), the problems' constants, the
+  study file itself, settings, timings and provenance;
 * per experiment: title, what it reproduces and from which seed document, its figures,
   the claims table (expected, measured, PASS/FAIL), the configuration, the timings and
   sweep counts, and the provenance (versions, git commit, machine).
@@ -50,6 +53,8 @@ _SHAPE: dict[str, tuple[type, str]] = {
     "timings": (dict, "an object"),
     "sweep": (dict, "an object"),
     "environment": (dict, "an object"),
+    "summary": (list, "a list of objects"),
+    "problems": (list, "a list of objects"),
 }
 
 CSS = """
@@ -286,8 +291,93 @@ def _provenance(env: dict) -> str:
     return _kv_table(rows)
 
 
+def _study_summary(c: dict) -> str:
+    """The summary rows of a study (best step per method), winners marked."""
+    rows = c.get("summary")
+    targets = c.get("targets")
+    if not isinstance(rows, list) or not isinstance(targets, list):
+        return '<p class="muted">no summary recorded</p>'
+    targets = sorted((t for t in targets if isinstance(t, (int, float))), reverse=True)
+    head = "".join(f"<th>calls to {t:g}</th><th>time to {t:g}</th>" for t in targets)
+    body = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        wins = set(str(row.get("winners") or "").split(", "))
+        cells = [f"<td>{_e(row.get('problem_label'))}</td>",
+                 f"<td>{_e(row.get('method_label'))}</td>",
+                 f"<td>{_e(row.get('step_label'))} ({_e(_fmt(row.get('step')))})</td>"]
+        for t in targets:
+            for what in ("calls", "time"):
+                key = f"{what}_to_{t:g}"
+                value = row.get(key)
+                text = "not reached" if value is None or value == float("inf") \
+                    else _fmt(value)
+                css = ' class="num pass"' if key in wins else ' class="num"'
+                cells.append(f"<td{css}>{_e(text)}</td>")
+        cells.append(f'<td class="num">{_e(_fmt(row.get("final_rel_subopt")))}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<table class="study-summary"><thead><tr><th>problem</th><th>method</th>'
+            f'<th>best step</th>{head}<th>final rel_subopt</th></tr></thead><tbody>'
+            + "".join(body) + "</tbody></table>"
+            '<p class="muted">Median over seeds at the best step of each method; '
+            'highlighted: the best of the column on its problem.</p>')
+
+
+def _study_file(rec: ExperimentRecord) -> str:
+    name = rec.checks.get("study_file")
+    path = rec.directory / name if isinstance(name, str) else None
+    if path is None or not path.is_file() or not path.resolve().is_relative_to(
+            rec.directory.resolve()):
+        return '<p class="missing">the study file is missing</p>'
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return f'<p class="missing">the study file cannot be read ({_e(exc)})</p>'
+    return f'<pre class="mono">{_e(text)}</pre>'
+
+
+def _study_section(index: int, rec: ExperimentRecord) -> str:
+    c = rec.checks
+    figures = "".join(_figure(f, rec.name) for f in rec.figures) + \
+        "".join(_refused(name, rec.directory) for name in rec.refused) or \
+        '<p class="muted">no figures</p>'
+    problems = c.get("problems") if isinstance(c.get("problems"), list) else []
+    constants = "".join(
+        "<tr>" + "".join(f"<td>{_e(_fmt(p.get(k)))}</td>" for k in
+                         ("problem", "n", "dim", "L", "L_max", "mu", "f_star")) + "</tr>"
+        for p in problems if isinstance(p, dict))
+    return f"""
+<section class="experiment study" id="exp-{index}" data-experiment="{_e(rec.name)}">
+  <h2>{_e(c.get("title", rec.name))}</h2>
+  <p class="meta"><code>{_e(rec.name)}</code>: a study</p>
+  <dl class="about">
+    <dt>Description</dt><dd>{_e(c.get("description") or "")}</dd>
+    <dt>Results</dt><dd><code>{_e(rec.directory)}</code></dd>
+  </dl>
+  <h3>Figures</h3>
+  {figures}
+  <h3>Summary</h3>
+  {_study_summary(c)}
+  <h3>Problems</h3>
+  <table><thead><tr><th>problem</th><th>n</th><th>dim</th><th>L</th><th>L_max</th>
+  <th>mu</th><th>F*</th></tr></thead><tbody>{constants}</tbody></table>
+  <h3>Study file</h3>
+  {_study_file(rec)}
+  <h3>Settings</h3>
+  {_kv_table([(k, _fmt(v)) for k, v in c.get("config", {}).items()]
+             + [("code version", c.get("version"))])}
+  <h3>Timings</h3>
+  {_timings(c)}
+  <h3>Provenance</h3>
+  {_provenance(c.get("environment", {}))}
+</section>"""
+
+
 def _section(index: int, rec: ExperimentRecord) -> str:
     c = rec.checks
+    if c.get("kind") == "study":
+        return _study_section(index, rec)
     claims = rec.claims
     n_pass = sum(bool(x.get("passed")) for x in claims)
     config = c.get("config", {})
@@ -322,12 +412,15 @@ def _summary(records: list[ExperimentRecord]) -> str:
     for i, rec in enumerate(records):
         claims = rec.claims
         n_pass = sum(bool(x.get("passed")) for x in claims)
+        study = rec.checks.get("kind") == "study"
         rows.append(f'<tr data-experiment="{_e(rec.name)}"><td><a href="#exp-{i}">'
                     f'<code>{_e(rec.name)}</code></a></td>'
                     f'<td>{_e(rec.checks.get("title"))}</td>'
                     f'<td>{_e(rec.checks.get("source"))}</td>'
                     f'<td>{_e(rec.checks.get("preset"))}</td>'
-                    f'<td class="num">{n_pass}/{len(claims)}</td>{_verdict(rec.passed)}</tr>')
+                    + ('<td class="num">-</td><td>study</td></tr>' if study else
+                       f'<td class="num">{n_pass}/{len(claims)}</td>{_verdict(rec.passed)}'
+                       '</tr>'))
     return ('<table id="claims-summary" class="summary"><thead><tr><th>experiment</th>'
             '<th>reproduces</th><th>seed document</th><th>preset</th><th>claims passed</th>'
             '<th>result</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")

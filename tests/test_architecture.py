@@ -9,7 +9,7 @@ The layers, a newcomer's map (a part may import from its own layer or below):
     2  problems, sweep
     3  methods, particles, theory, store
     4  run
-    5  estimators, experiments, report
+    5  estimators, experiments, report, studies
     6  cli, descentlab (the package's face)
 """
 
@@ -27,7 +27,7 @@ LAYERS = {
     "problems": 2, "sweep": 2,
     "methods": 3, "particles": 3, "theory": 3, "store": 3,
     "run": 4,
-    "estimators": 5, "experiments": 5, "report": 5,
+    "estimators": 5, "experiments": 5, "report": 5, "studies": 5,
     "cli": 6, "": 6,
 }
 #: private modules meant for the whole library (other private modules stay in their part)

@@ -128,7 +128,8 @@ def remove_other_experiments(out: str | os.PathLike, name: str) -> list[Path]:
     Only files that descentlab writes are touched: checks.json and results.parquet when
     checks.json names another experiment (or is missing while other task files exist), the
     figures it lists and the files named ``<other>-*.png`` / ``.gif``, and the task files
-    whose metadata names another experiment.
+    whose metadata names another experiment; a study's summary tables and study file (listed
+    under "files" in its checks.json) too.
     """
     out = Path(out)
     others = experiments_in(out) - {name}
@@ -136,9 +137,10 @@ def remove_other_experiments(out: str | os.PathLike, name: str) -> list[Path]:
         return []
     removed = []
     checks = _checks(out)
-    figures = [Path(f).name for f in (checks or {}).get("figures", []) if isinstance(f, str)]
+    listed = [Path(f).name for key in ("figures", "files")
+              for f in (checks or {}).get(key, []) if isinstance(f, str)]
     if checks is None or checks.get("experiment") != name:
-        for file_name in (CHECKS_FILE, RESULTS_FILE, *figures):
+        for file_name in (CHECKS_FILE, RESULTS_FILE, *listed):
             removed += _unlink(out / file_name)
     for other in others:
         for suffix in FIGURE_SUFFIXES:
@@ -152,7 +154,8 @@ def remove_other_experiments(out: str | os.PathLike, name: str) -> list[Path]:
 
 
 def _unlink(path: Path) -> list[Path]:
-    if path.suffix not in (*FIGURE_SUFFIXES, ".json", ".parquet") or not path.is_file():
+    if path.suffix not in (*FIGURE_SUFFIXES, ".json", ".parquet", ".csv", ".toml") \
+            or not path.is_file():
         return []
     path.unlink()
     return [path]

@@ -80,6 +80,7 @@ from ..theory import (
     linear_bound,
     nesterov_bound,
     pl_constant,
+    plot_pep,
     plot_with_bound,
     running_min,
     sgd_nonconvex_bound,
@@ -420,6 +421,8 @@ class Rates(Experiment):
             plot_with_bound(ax, t[keep], y[keep], g["bound"].to_numpy()[keep], label=label,
                             bound_label=_BOUND_TEXT[panel], color="C0",
                             marker="o" if panel == "sgd" else None, ms=4)
+            if panel in ("convex", "nesterov"):
+                _draw_pep(ax, panel, t, g["bound"].to_numpy())
             if panel == "sgd":
                 ax.plot(t, g["aux"], ":", color="C0", lw=1,
                         label="sqrt(min_{t<T} E||grad f(w_t)||^2) (records)")
@@ -434,8 +437,27 @@ class Rates(Experiment):
             ax.set_title(TITLES[panel], fontsize=10)
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize=7)
-        fig.suptitle("Seed 004's hierarchy: measured (solid) and the theorems' bounds (dashed)")
+        fig.suptitle("Seed 004's hierarchy: measured (solid), the theorems' bounds (dashed), "
+                     "the tight PEP worst cases (black dotted)")
         return {"hierarchy": fig}
+
+
+#: the PEP curves (tight worst cases) are drawn for N = 1..PEP_STEPS
+PEP_STEPS = 10
+
+
+def _draw_pep(ax, panel: str, t: np.ndarray, bound: np.ndarray) -> None:
+    """The PEP worst case of GD / Nesterov (convex variant, step 1/L) at N = 1..PEP_STEPS,
+    scaled by L ||x0 - x*||^2 (read back from the bound: L R^2 / (2t), 2 L R^2 / (t+1)^2)."""
+    from ..theory import pep
+
+    i = int(np.argmax(t > 0))
+    scale = bound[i] * 2 * t[i] if panel == "convex" else bound[i] * (t[i] + 1) ** 2 / 2
+    method = "gd" if panel == "convex" else "nesterov"
+    N = np.arange(1, PEP_STEPS + 1)
+    curve = pep.worst_case_curve(method, L=1.0, n_steps=PEP_STEPS, variant="convex") \
+        if method == "nesterov" else pep.worst_case_curve(method, L=1.0, n_steps=PEP_STEPS)
+    plot_pep(ax, N, scale * curve, label=f"PEP worst case, N <= {PEP_STEPS} (tight)")
 
 
 _BOUND_TEXT = {

@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "icm-fig6": "descentlab.experiments.icm_fig6:IcmFig6",
     "langevin": "descentlab.experiments.langevin:LangevinExperiment",
     "lazy": "descentlab.experiments.lazy:Lazy",
+    "pep-tightness": "descentlab.experiments.pep_tightness:PEPTightness",
     "pl-example": "descentlab.experiments.pl_example:PLExampleExperiment",
     "quadratic-rates": "descentlab.experiments.quadratic_rates:QuadraticRates",
     "rates": "descentlab.experiments.rates:Rates",

@@ -1,7 +1,7 @@
 """How it is minimized: methods as frozen dataclasses of hyperparameters (``base``), one
 module per family (``gradient``, ``accelerated``, ``sgd``, ``adaptive``, ``variance_reduced``,
-``quasi_newton``, ``langevin``), index draws in ``sampling``. A new method is a class in its
-family's module plus one entry in ``METHODS``."""
+``coordinate``, ``quasi_newton``, ``langevin``), index draws in ``sampling``. A new method is a
+class in its family's module plus one entry in ``METHODS``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..errors import DescentlabError
 from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
 from .adaptive import AdaGrad, Adam, RMSProp
 from .base import Method, State, iterations_for, proximal_methods
+from .coordinate import CD, ProxNewton
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
 from .quasi_newton import LBFGS, OWLQN, NewtonCG, QNing
@@ -22,14 +23,14 @@ from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (GD, HeavyBall, Nesterov, ProximalGradient, FISTA,
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
-                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin, LBFGS,
-                              OWLQN, NewtonCG, QNing)
+                              RMSProp, STORM, SpiderBoost, Katyusha, Langevin, CD, ProxNewton,
+                              LBFGS, OWLQN, NewtonCG, QNing)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
            "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha",
-           "ula": "langevin", "l-bfgs": "lbfgs",
-           "owl-qn": "owlqn", "newtoncg": "newton-cg", "tron": "newton-cg"}
+           "ula": "langevin", "coordinate-descent": "cd", "proxnewton": "prox-newton",
+           "l-bfgs": "lbfgs", "owl-qn": "owlqn", "newtoncg": "newton-cg", "tron": "newton-cg"}
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -57,8 +58,8 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "OWLQN", "SAG", "SAGA", "SARAH", "SGD",
-           "STORM", "SVRG", "NewtonCG", "QNing",
+__all__ = ["CD", "FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "OWLQN", "SAG", "SAGA", "SARAH",
+           "SGD", "STORM", "SVRG", "NewtonCG", "QNing",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
-           "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
+           "ProxNewton", "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for", "proximal_methods"]

@@ -2,6 +2,7 @@
 
 from .base import Problem
 from .diagonal import DiagonalNetwork
+from .factory import PROBLEM_PARAMS, build, problem_names
 from .linear import LeastSquares, LinearModel, Logistic
 from .regularizers import Regularizer
 from .toy import (
@@ -14,6 +15,7 @@ from .toy import (
 )
 from .twolayer import TwoLayerProblem
 
-__all__ = ["CosineWells", "DiagonalNetwork", "DiagonalQuadratic", "LeastSquares", "LinearModel",
-           "Logistic", "PLExample", "Problem", "Quadratic", "Regularizer", "RobustRegression",
-           "ScalarNetwork", "TwoLayerProblem"]
+__all__ = ["PROBLEM_PARAMS", "CosineWells", "DiagonalNetwork", "DiagonalQuadratic",
+           "LeastSquares", "LinearModel", "Logistic", "PLExample", "Problem", "Quadratic",
+           "Regularizer", "RobustRegression", "ScalarNetwork", "TwoLayerProblem", "build",
+           "problem_names"]

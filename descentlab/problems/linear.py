@@ -204,6 +204,32 @@ class LinearModel(Problem):
             self._csr_arrays = arrays
         return arrays
 
+    def csc_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, data, sq_norms): the columns of X and their squared norms.
+
+        Column j of X is ``data[indptr[j]:indptr[j+1]]`` at the rows
+        ``indices[indptr[j]:indptr[j+1]]`` (sorted); ``sq_norms[j] = ||X_:j||^2`` (float64).
+        A dense X is viewed as CSC with every entry stored. Built once (coordinate methods).
+        """
+        arrays = getattr(self, "_csc_arrays", None)
+        if arrays is None:
+            if self.sparse:
+                C = sp.csc_matrix(self.X)
+                C.sort_indices()
+                indptr, indices, data = C.indptr, C.indices, C.data
+                sq = np.bincount(np.repeat(np.arange(self.dim), np.diff(indptr)),
+                                 weights=np.square(data, dtype=np.float64), minlength=self.dim)
+            else:
+                n, d = self.X.shape
+                data = np.ascontiguousarray(self.X.T).ravel()
+                indptr = np.arange(0, (d + 1) * n, n, dtype=np.int64)
+                indices = np.tile(np.arange(n, dtype=np.int32), d)
+                sq = np.einsum("ij,ij->j", self.X, self.X, dtype=np.float64)
+            for a in (indptr, indices, data, sq):
+                a.setflags(write=False)
+            arrays = self._csc_arrays = (indptr, indices, data, np.asarray(sq, np.float64))
+        return arrays
+
     def linear_view(self) -> LinearView:
         """The arrays of the compiled loops (built once)."""
         view = getattr(self, "_linear_view", None)

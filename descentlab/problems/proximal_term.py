@@ -54,6 +54,10 @@ class ProximalTerm(Problem):
                 base.with_proximal_term(self.kappa, self.center)
         return view
 
+    def csc_arrays(self):
+        """The base's columns (the proximal term adds no entry to X)."""
+        return self.base.csc_arrays()
+
     @property
     def L(self):
         return self.base.L + self.kappa

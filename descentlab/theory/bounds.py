@@ -16,6 +16,9 @@ Nesterov's accelerated gradient (convex variant of ``descentlab.methods.Nesterov
 1/L; Nesterov 1983, 2004; Beck and Teboulle 2009 for the same bound for FISTA):
 
 * ``nesterov_bound``      f(x_k) - f* <= 2 L dist0_sq / (k + 1)^2
+* ``nesterov_strongly_convex_bound`` (constant momentum (sqrt kappa - 1)/(sqrt kappa + 1),
+  mu-strongly convex f; Nesterov 2004, Thm 2.2.3 with gamma0 = mu):
+  f(x_k) - f* <= (1 - sqrt(mu/L))^k (gap0 + mu dist0_sq / 2)
 
 SGD on a smooth non-convex f with unbiased stochastic gradients bounded by G (seed 004,
 "Stochastic gradient descent", the theorem and its proof), constant step eta for T steps:
@@ -31,6 +34,9 @@ convex:
   E||x_k - x*||^2 <= (1 - min(1/(4n), mu/(3 L_max)))^k (dist0_sq + 2n/(3 L_max) D0),
   D0 = f(x0) - f* - <grad f(x*), x0 - x*> (= gap0 for smooth f); k = SAGA iterations
   after the initial pass.
+The tight worst cases (performance estimation) are in ``descentlab.theory.pep``;
+``plot_pep`` draws them next to these bounds in one style (``PEP_STYLE``).
+
 * ``svrg_bound``  step eta < 1/(2 L_max), m inner steps per snapshot (Johnson and Zhang
   2013, Thm 1, snapshot = a random inner iterate): E f(w_s) - f* <= alpha^s gap0 with
   alpha = 1/(mu eta (1 - 2 L_max eta) m) + 2 L_max eta / (1 - 2 L_max eta); s = epochs
@@ -79,6 +85,15 @@ def linear_bound(k, mu: float, L: float, gap0: float) -> np.ndarray:
 def nesterov_bound(k, L: float, dist0_sq: float) -> np.ndarray:
     """2 L ||x0 - x*||^2 / (k + 1)^2 (Nesterov's method, convex variant, step 1/L)."""
     return 2.0 * _positive("L", L) * dist0_sq / (_arr(k) + 1.0) ** 2
+
+
+def nesterov_strongly_convex_bound(k, mu: float, L: float, gap0: float,
+                                   dist0_sq: float) -> np.ndarray:
+    """(1 - sqrt(mu/L))^k (gap0 + mu ||x0 - x*||^2 / 2) (strongly convex variant, step 1/L)."""
+    mu, L = _positive("mu", mu), _positive("L", L)
+    if mu > L:
+        raise DescentlabError(f"mu, L: expected mu <= L, got mu={mu:g} > L={L:g}")
+    return (1.0 - np.sqrt(mu / L)) ** _arr(k) * (gap0 + mu * dist0_sq / 2.0)
 
 
 def sgd_nonconvex_bound(T, L: float, gap0: float, G: float, step) -> np.ndarray:
@@ -135,6 +150,18 @@ def plot_with_bound(ax, x, measured, bound, *, label: str, bound_label: str | No
     return line, bline
 
 
-__all__ = ["gd_convex_bound", "gd_nonconvex_bound", "linear_bound", "nesterov_bound",
-           "plot_with_bound", "saga_bound", "saga_rate", "sgd_nonconvex_bound",
-           "sgd_optimal_step", "svrg_bound", "svrg_factor"]
+#: the line style of PEP curves next to the textbook bounds (dashed): black, dotted, thick
+PEP_STYLE = {"color": "k", "ls": ":", "lw": 2.0, "marker": ".", "ms": 5}
+
+
+def plot_pep(ax, N, values, *, label: str = "PEP worst case (tight)", **kwargs):
+    """Draw a PEP worst-case curve (``descentlab.theory.pep.worst_case_curve``) on ``ax`` in
+    the one style every figure uses for it (``PEP_STYLE``); returns the Line2D."""
+    (line,) = ax.plot(N, values, label=label, **{**PEP_STYLE, **kwargs})
+    return line
+
+
+__all__ = ["PEP_STYLE", "gd_convex_bound", "gd_nonconvex_bound", "linear_bound",
+           "nesterov_bound", "nesterov_strongly_convex_bound", "plot_pep", "plot_with_bound",
+           "saga_bound", "saga_rate", "sgd_nonconvex_bound", "sgd_optimal_step", "svrg_bound",
+           "svrg_factor"]
