@@ -1,7 +1,7 @@
 """How it is minimized: methods as frozen dataclasses of hyperparameters (``base``), one
 module per family (``gradient``, ``accelerated``, ``sgd``, ``adaptive``, ``variance_reduced``,
-``coordinate``, ``langevin``), index draws in ``sampling``. A new method is a class in its
-family's module plus one entry in ``METHODS``."""
+``coordinate``, ``quasi_newton``, ``langevin``), index draws in ``sampling``. A new method is a
+class in its family's module plus one entry in ``METHODS``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .coordinate import CD, ProxNewton
 from .dual import MISO, SDCA
 from .gradient import GD, ProximalGradient
 from .langevin import Langevin
+from .quasi_newton import LBFGS, OWLQN, NewtonCG, QNing
 from .sgd import SGD
 from .variance_reduced import LSVRG, SAG, SAGA, SARAH, STORM, SVRG, SpiderBoost
 
@@ -25,13 +26,15 @@ METHODS: dict[str, type[Method]] = {
                               SAG, SAGA, SVRG, LSVRG, SARAH, Catalyst, SGD, Adam, AdaGrad,
                               RMSProp, STORM, SpiderBoost, Katyusha, Langevin,
                               CD, ProxNewton,
-                              SDCA, MISO)
+                              SDCA, MISO,
+                              LBFGS, OWLQN, NewtonCG, QNing)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
            "loopless-svrg": "lsvrg", "spider": "spiderboost", "l-katyusha": "katyusha",
            "ula": "langevin", "coordinate-descent": "cd", "proxnewton": "prox-newton",
-           "prox-sdca": "sdca"}
+           "prox-sdca": "sdca",
+           "l-bfgs": "lbfgs", "owl-qn": "owlqn", "newtoncg": "newton-cg", "tron": "newton-cg"}
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -59,8 +62,8 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["CD", "FISTA", "GD", "LSVRG", "METHODS", "MISO", "SAG", "SAGA", "SARAH", "SDCA", "SGD",
-           "STORM", "SVRG",
+__all__ = ["CD", "FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "MISO", "OWLQN", "SAG", "SAGA",
+           "SARAH", "SDCA", "SGD", "STORM", "SVRG", "NewtonCG", "QNing",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProxNewton", "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
            "iterations_for", "proximal_methods"]

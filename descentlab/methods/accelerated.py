@@ -435,16 +435,16 @@ class Catalyst(Method):
             try:
                 self._set(inner=get_method(self.inner))
             except DescentlabError as exc:
-                raise DescentlabError(f"catalyst: inner: {exc}") from None
+                raise DescentlabError(f"{self.name}: inner: {exc}") from None
         if not isinstance(self.inner, Method):
-            raise DescentlabError(f"catalyst: inner: expected a method, got {self.inner!r}")
-        check_positive("catalyst: kappa", self.kappa, allow_none=True)
-        check_positive("catalyst: inner_epochs", self.inner_epochs)
+            raise DescentlabError(f"{self.name}: inner: expected a method, got {self.inner!r}")
+        check_positive(f"{self.name}: kappa", self.kappa, allow_none=True)
+        check_positive(f"{self.name}: inner_epochs", self.inner_epochs)
 
     def resolve(self, problem):
         if problem.nonsmooth and not self.inner.handles_prox:
             usable = ", ".join(m for m in proximal_methods() if m != self.name)
-            raise DescentlabError(f"catalyst: the inner method {self.inner.name} cannot handle "
+            raise DescentlabError(f"{self.name}: the inner method {self.inner.name} cannot handle "
                                   f"the non-smooth term; use one of {usable}")
         self.inner.resolve(problem)  # its other checks (n >= 2, batch sizes) before the run
         if self.kappa is not None:
@@ -453,6 +453,22 @@ class Catalyst(Method):
         if kappa <= 0:
             kappa = problem.L_max / (problem.n + 1)
         return dataclasses.replace(self, kappa=float(kappa))
+
+    def proximal_point(self, problem, center, x0, rng, calls: int, done=None,
+                       rounds: int = 1) -> State:
+        """The inner method's state after about ``calls`` oracle calls on
+        F + kappa ||x - center||^2 / 2, started at ``x0`` (the approximate proximal point).
+
+        With ``done(subproblem, state) -> bool``, up to ``rounds`` such budgets until it holds
+        (its own cost is the caller's to count)."""
+        sub = ProximalTerm(problem, self.kappa, center)
+        inner = self.inner.resolve(sub)
+        state = inner.advance(sub, inner.init(sub, x0, rng), rng, calls)
+        for _ in range(rounds - 1):
+            if done is None or done(sub, state):
+                break
+            state = inner.advance(sub, state, rng, calls)
+        return state
 
     def init(self, problem, x0, rng):
         q = problem.mu / (problem.mu + self.kappa)
@@ -463,9 +479,7 @@ class Catalyst(Method):
         inner_calls = max(1, int(round(self.inner_epochs * problem.n)))
         spent, iterations, outer = 0, 0, state.outer
         while spent < calls:
-            sub = ProximalTerm(problem, self.kappa, y)
-            inner = self.inner.resolve(sub)
-            inner_state = inner.advance(sub, inner.init(sub, x.copy(), rng), rng, inner_calls)
+            inner_state = self.proximal_point(problem, y, x.copy(), rng, inner_calls)
             x_new = np.array(inner_state.x, copy=True)
             a_new = 0.5 * ((q - a * a) + math.sqrt((q - a * a) ** 2 + 4 * a * a))
             beta = a * (1 - a) / (a * a + a_new)
