@@ -525,7 +525,9 @@ def solve(problem_name, data, reg, lam, l1_ratio, positive_class, method_name, s
                               highlight=False)
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_NO_PROGRESS)
-    table = Table(title=escape(f"{method_name} on {problem_name} / {data}"), show_header=False)
+    ran = trace.meta.get("method", {}).get("name", method_name)
+    shown = ran if ran == method_name else f"{method_name} ({ran})"
+    table = Table(title=escape(f"{shown} on {problem_name} / {data}"), show_header=False)
     for key, value in [("final value F", f"{trace.final('value'):.15g}"),
                        ("reference F*", f"{f_star:.15g}  (scipy, {t_ref:.1f} s incl. loading)"),
                        ("relative suboptimality", f"{trace.final('rel_subopt'):.3e}"),

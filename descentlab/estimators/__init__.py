@@ -11,7 +11,6 @@ Pipeline, GridSearchCV) and expose ``trace_``, the descentlab Trace of the fit.
 """
 
 from .linear import (
-    AUTO_SAGA_MIN_SAMPLES,
     ElasticNet,
     Lasso,
     LeastSquaresRegressor,
@@ -20,5 +19,5 @@ from .linear import (
 )
 from .twolayer import TwoLayerClassifier, TwoLayerRegressor
 
-__all__ = ["AUTO_SAGA_MIN_SAMPLES", "ElasticNet", "Lasso", "LeastSquaresRegressor",
+__all__ = ["ElasticNet", "Lasso", "LeastSquaresRegressor",
            "LogisticRegression", "Ridge", "TwoLayerClassifier", "TwoLayerRegressor"]

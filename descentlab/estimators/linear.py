@@ -25,19 +25,14 @@ as scikit-learn 1.8-1.9 still does (without its FutureWarning); with "elasticnet
 
 ``method``: any descentlab method name (``descentlab.methods.METHODS``) or a ``Method``;
 ``method_params`` passes hyperparameters (e.g. ``{"step": 1e-3}``). ``"auto"`` (default)
-picks SAGA (importance sampling when row norms vary, compiled lazy loops, prox for L1) when
-n >= ``AUTO_SAGA_MIN_SAMPLES`` = 1000 and FISTA with gradient restart otherwise. Measured
-(estimator fit time, C = 1, fit_intercept, tol 1e-4, L2 / L1): a9a (n = 32561) SAGA 0.57 /
-1.04 s against FISTA 2.1 / 2.2 s (Catalyst 0.25 / 0.59, SVRG 0.32 / 0.53, but Catalyst
-and SVRG fall behind SAGA at tol 1e-8: 7.6 / 19 s against 7.0 s); mushrooms (8124) SAGA 0.08
-/ 0.68 s against FISTA 0.75 / 1.7 s; a9a subset n = 2000 SAGA 0.07 / 0.04 s against FISTA
-0.30 / 0.22 s. Below 1000 samples times are a few hundredths of a second either way, and
-FISTA is the robust one: on the unscaled breast-cancer data (n = 569, features up to 4e3)
-FISTA reaches 1e-4 in 1.8 s where SAGA, SVRG and Catalyst do not in 20000 epochs. Scale
-the features (``StandardScaler`` in a Pipeline) in any case. Methods without a
-prox refuse L1 penalties with a clear error; Katyusha's defaults need mu > 0, which the
-logistic loss with an unpenalized intercept does not have (pass its step and theta1, or
-``fit_intercept=False``).
+runs ``descentlab.methods.Auto``: the fastest method measured for the problem's shape and
+penalty by ``benchmarks/peers.py`` (Newton-CG for L2 and unpenalized models, OWL-QN for L1
+and elastic net, L-BFGS / proximal Newton in very high dimension; see
+``descentlab.methods.auto``). These take full passes over the data and a line search, so
+unscaled features slow them down but do not make them diverge; scale the features anyway
+(``StandardScaler`` in a Pipeline). Methods without a prox refuse L1 penalties with a clear
+error; Katyusha's defaults need mu > 0, which the logistic loss with an unpenalized
+intercept does not have (pass its step and theta1, or ``fit_intercept=False``).
 
 Stopping (``tol``, ``max_iter``, ``stopping``): epochs of the method until, with
 ``stopping="gradient"`` (default), the sup norm of the gradient mapping is
@@ -73,8 +68,6 @@ from ..problems.linear import LeastSquares, LinearModel, Logistic
 from ._classifier import OneVsRestClassifierMixin
 from ._fit import descend
 
-#: n at and above which method="auto" takes SAGA (below: FISTA with gradient restart)
-AUTO_SAGA_MIN_SAMPLES = 1000
 _PENALTIES = ("deprecated", "l2", "l1", "elasticnet", None)
 
 
@@ -89,8 +82,9 @@ def resolve_method(method, method_params, n: int) -> Method:
     if not isinstance(method, str):
         raise DescentlabError(f"method: expected a descentlab method name or Method, got "
                               f"{type(method).__name__}")
-    if method == "auto":
-        method = "saga" if n >= AUTO_SAGA_MIN_SAMPLES else "fista"
+    if method == "auto" and params:
+        raise DescentlabError(f"method_params: method='auto' takes no hyperparameters (it "
+                              f"picks the method); name a method to pass {sorted(params)}")
     return get_method(method, **params)
 
 
@@ -376,5 +370,5 @@ class LeastSquaresRegressor(_LeastSquaresBase):
         return {"reg": self.reg, "lam": lam, "l1_ratio": self.l1_ratio}
 
 
-__all__ = ["AUTO_SAGA_MIN_SAMPLES", "ElasticNet", "Lasso", "LeastSquaresRegressor",
+__all__ = ["ElasticNet", "Lasso", "LeastSquaresRegressor",
            "LogisticRegression", "Ridge", "resolve_method"]

@@ -11,6 +11,7 @@ import difflib
 from ..errors import DescentlabError
 from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
 from .adaptive import AdaGrad, Adam, RMSProp
+from .auto import Auto
 from .base import Method, State, iterations_for, proximal_methods
 from .coordinate import CD, ProxNewton
 from .dual import MISO, SDCA
@@ -27,7 +28,7 @@ METHODS: dict[str, type[Method]] = {
                               RMSProp, STORM, SpiderBoost, Katyusha, Langevin,
                               CD, ProxNewton,
                               SDCA, MISO,
-                              LBFGS, OWLQN, NewtonCG, QNing)
+                              LBFGS, OWLQN, NewtonCG, QNing, Auto)
 }
 ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "prox-grad": "ista", "proximal-gradient": "ista", "l-svrg": "lsvrg",
@@ -62,7 +63,7 @@ def get_method(name: str, **hyperparameters) -> Method:
     return cls(**hyperparameters)
 
 
-__all__ = ["CD", "FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "MISO", "OWLQN", "SAG", "SAGA",
+__all__ = ["CD", "Auto", "FISTA", "GD", "LBFGS", "LSVRG", "METHODS", "MISO", "OWLQN", "SAG", "SAGA",
            "SARAH", "SDCA", "SGD", "STORM", "SVRG", "NewtonCG", "QNing",
            "AdaGrad", "Adam", "Catalyst", "HeavyBall", "Katyusha", "Langevin", "Method", "Nesterov",
            "ProxNewton", "ProximalGradient", "RMSProp", "SpiderBoost", "State", "get_method",
