@@ -30,8 +30,8 @@ log d, with a 95% interval from a bootstrap over runs (resampled within each poi
 
 **Claims.** (1) at every d of grid (i) and every p of grid (ii) the convergence rate at the
 smallest n is >= 0.9 and (2) at the largest n <= 0.1 (the transition lies inside the grid;
-a p whose runs all converge up to n = 450 fails (2), as the paper's Figure shows for large
-p); (3) n*(d) increasing in d: the fitted n* are in increasing order of d up to the
+a p whose runs still converge at n = 450 fails (2): the grid does not reach its transition);
+(3) n*(d) increasing in d: the fitted n* are in increasing order of d up to the
 fit's noise (Spearman rank correlation >= 0.9) and n* at the largest d is above that at
 the smallest; the same for n*(p) in p (a p whose runs still converge at the largest n has
 n* above the grid, counted as larger than any fitted one); (4) the growth exponent beta:

@@ -14,9 +14,11 @@ floor(1.5 sqrt(n p) log(n p) / 4) + 1 (``published_epochs``). A run has converge
 last loss (the one that stopped it, or the one computed before the last step) is
 <= p / (2 n).
 
-Everything is float32 (parameters, data, products, the loss), as the published code; the
-R networks are one array program (stacked products through BLAS sgemm, elementwise passes
-over (R, n, p)); a run that stops leaves the batch. Cost per epoch and network: two products
+Everything is float32 (parameters, data, products, gradients), as the published code (the
+loss's sum of squares is accumulated in float64 and rounded to float32); the R networks
+are one array program (stacked products through BLAS sgemm, one compiled pass over the
+(R, n, p) pre-activations, ``descentlab._compiled.float32_gd``); a run that stops leaves
+the batch. Cost per epoch and network: two products
 of 2 n d p flops (the pre-activations X W^T and the gradient G^T X) and O(n p).
 """
 
