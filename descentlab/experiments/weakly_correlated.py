@@ -73,6 +73,14 @@ n and grows at most like log n: its least-squares slope against log2 n is positi
 most 1 / log2(4/3) (about 2.4, the orthogonal-data value where the failure probability
 per point is (3/4)^m).
 
+**Preset ``published``** (``--preset published``): the authors' own protocol instead of
+the choices above (inputs x_i = g_i/||g_i|| r_i with r_i ~ U[1, 2], labels +-U[1, 2],
+f = (1/p) sum_j a_j relu(w_j . x) with PyTorch's default init and a_j = +-(||w_j|| +
+Exp(1)), loss p mean (y - f)^2 / 2, float32 GD with lr 1, the published epochs and early
+stop, grids (i) p = 30, d = 10..100 and (ii) d = 30, p = 20..400, 20 runs per point);
+settings ``dims``, ``widths``, ``reps``, ``ns``, ``grids`` (module ``weakly_published``:
+model, claims, figures, measurements).
+
 Quick preset: claims (1)-(2) pass with thin margins (0.925 >= 0.9 and 0.075 <= 0.1).
 Paper preset: claims 0.935, 0.050, slope 0.880, m_50 = 4.5, 8.0, 11.2, 13.3 at n = 4, 16, 64, 256
 (slope 1.48 per doubling of n).
@@ -262,7 +270,9 @@ class WeaklyCorrelated(Experiment):
                    "init, inputs uniform on the sphere of R^d (d up to 10^6), labels +-1; "
                    "gradient flow. Success probability vs n at fixed d and m (a transition "
                    "where log n ~ m), vs m for several n (m_50 ~ log n), convergence time vs "
-                   "n in the regime d = n^2 (log-log slope ~ 1).")
+                   "n in the regime d = n^2 (log-log slope ~ 1). Preset 'published': the "
+                   "authors' protocol (float32 GD, p = 30, d = 10..100; d = 30, p = 20..400; "
+                   "logistic fit of the transition n*(d) and its growth exponent).")
     Config = Config
     presets = {
         "quick": Config(dims_n=(1_000_000,), ns_n=(1, 2, 8, 32, 128, 256), reps_n=40,
