@@ -246,7 +246,8 @@ def test_claims_on_a_tiny_grid():
     assert passed["grid (i): the transition n* increases with d"]
     assert passed["grid (i): growth exponent of n*(d)"]
     assert set(exp.plot(results, config)) == {"published_vs_n_dims", "published_vs_n_widths",
-                                              "published_transition"}
+                                              "published_transition",
+                                              "published_transition_widths"}
     # the claims have teeth: swapping the outcomes of small and large n fails them
     flipped = results.copy()
     flipped["converged"] = ~flipped["converged"]

@@ -311,6 +311,21 @@ def published_figures(results: pd.DataFrame, config) -> dict:
         ax.set_title(f"transition vs d (p = {config.width_dims})", fontsize=10)
         ax.legend(fontsize=8)
         figures["published_transition"] = fig
+    runs = results[results["grid"] == "ii"]
+    if runs["p"].nunique() >= 2:
+        fits = transitions(runs, "p")
+        ok = fits[np.isfinite(fits["n_star"])]
+        fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+        ax.semilogx(ok["p"], ok["n_star"], "ko-", label="n*(p), logistic fit")
+        above = fits[np.isinf(fits["n_star"])]
+        if len(above):
+            ax.semilogx(above["p"], above["n_max"], "k^", mfc="none",
+                        label="every run converged (n* above the grid)")
+        ax.set_xlabel("p (width)")
+        ax.set_ylabel("n* (50% convergence)")
+        ax.set_title(f"transition vs width (d = {config.dim_widths})", fontsize=10)
+        ax.legend(fontsize=8)
+        figures["published_transition_widths"] = fig
     return figures
 
 
