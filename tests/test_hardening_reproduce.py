@@ -45,6 +45,7 @@ ALLOWED = {
     ("weakly-correlated", "dims_n", (10**12,)): "d is free: the flow runs in the span of "
                                                 "the n inputs (10^12 is the bound itself)",
     ("weakly-correlated", "dim_m", 10**12): "same",
+    ("weakly-correlated", "ns", ()): "no ns keeps the published n grids",
 }
 
 

@@ -10,4 +10,5 @@ with ``cache=True`` and ``error_model="numpy"`` (no fastmath: results are determ
 * ``variance_reduced``: the per-sample loops of SAG, SAGA, SVRG and SARAH on linear models
   (scalar memory, lazy sparse updates).
 * ``sampling``: the alias table of importance sampling.
+* ``float32_gd``: the residual pass of the published float32 GD of two-layer networks.
 """

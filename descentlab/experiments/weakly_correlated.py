@@ -73,6 +73,14 @@ n and grows at most like log n: its least-squares slope against log2 n is positi
 most 1 / log2(4/3) (about 2.4, the orthogonal-data value where the failure probability
 per point is (3/4)^m).
 
+**Preset ``published``** (``--preset published``): the authors' own protocol instead of
+the choices above (inputs x_i = g_i/||g_i|| r_i with r_i ~ U[1, 2], labels +-U[1, 2],
+f = (1/p) sum_j a_j relu(w_j . x) with PyTorch's default init and a_j = +-(||w_j|| +
+Exp(1)), loss p mean (y - f)^2 / 2, float32 GD with lr 1, the published epochs and early
+stop, grids (i) p = 30, d = 10..100 and (ii) d = 30, p = 20..400, 20 runs per point);
+settings ``dims``, ``widths``, ``reps``, ``ns``, ``grids`` (module ``weakly_published``:
+model, claims, figures, measurements).
+
 Quick preset: claims (1)-(2) pass with thin margins (0.925 >= 0.9 and 0.075 <= 0.1).
 Paper preset: claims 0.935, 0.050, slope 0.880, m_50 = 4.5, 8.0, 11.2, 13.3 at n = 4, 16, 64, 256
 (slope 1.48 per doubling of n).
@@ -94,7 +102,15 @@ from ..particles.batch import KEY_INIT, KEY_TRAIN, ParticleBatch, seeded
 from ..particles.engine import Dynamics, EarlyStop, train
 from ..particles.samples import FixedSample
 from ..theory import loglog_slope
-from .base import SEED, Claim, Experiment, Int, Items, Real
+from .base import SEED, Choice, Claim, Experiment, Int, Items, Real
+from .weakly_published import (
+    GRIDS,
+    check_config,
+    published_claims,
+    published_figures,
+    published_tasks,
+    run_published,
+)
 
 PARTS = ("n", "m", "time")
 MIN_SUCCESS_LOW = 0.9
@@ -132,6 +148,16 @@ class Config:
     step_factor: float = 0.5
     n_boot: int = 500
     seed: int = 0
+    # preset "published": the authors' protocol (``weakly_published``); reps, n_boot, seed
+    # are shared, the fields above are not used
+    protocol: str = "sphere"
+    grids: tuple[str, ...] = GRIDS
+    dims: tuple[int, ...] = tuple(range(10, 101, 10))  # grid (i), width width_dims
+    width_dims: int = 30
+    widths: tuple[int, ...] = (20, 50, 100, 200, 400)  # grid (ii), dimension dim_widths
+    dim_widths: int = 30
+    ns: tuple[int, ...] = ()  # replaces the published n grids when set
+    lr: float = 1.0
 
 
 def orthogonal_success_probability(n: int, m: int) -> float:
@@ -244,13 +270,16 @@ class WeaklyCorrelated(Experiment):
                    "init, inputs uniform on the sphere of R^d (d up to 10^6), labels +-1; "
                    "gradient flow. Success probability vs n at fixed d and m (a transition "
                    "where log n ~ m), vs m for several n (m_50 ~ log n), convergence time vs "
-                   "n in the regime d = n^2 (log-log slope ~ 1).")
+                   "n in the regime d = n^2 (log-log slope ~ 1). Preset 'published': the "
+                   "authors' protocol (float32 GD, p = 30, d = 10..100; d = 30, p = 20..400; "
+                   "logistic fit of the transition n*(d) and its growth exponent).")
     Config = Config
     presets = {
         "quick": Config(dims_n=(1_000_000,), ns_n=(1, 2, 8, 32, 128, 256), reps_n=40,
                         ns_m=(4, 32), widths_m=(2, 4, 8, 12, 16), ns_t=(16, 32, 64, 128),
                         reps=20, n_boot=200),
         "paper": Config(),
+        "published": Config(protocol="published", reps=20, n_boot=200),
     }
     # d is free (the flow runs in the span of the inputs); n^2 per data set is not
     limits = {"dims_n": Items(Int(1, MAX_D)), "ns_n": Items(Int(1, MAX_N)), "width_n": Int(1, 1000),
@@ -265,9 +294,18 @@ class WeaklyCorrelated(Experiment):
               "init_scale": Real(0.0, 1e3, lo_open=True),
               # the step is step_factor / (a bound on the Hessian's norm): below 2
               "step_factor": Real(0.0, 2.0, lo_open=True, hi_open=True),
-              "n_boot": Int(1, 100_000), "seed": SEED}
+              "n_boot": Int(1, 100_000), "seed": SEED,
+              "protocol": Choice(("sphere", "published")),
+              "grids": Items(Choice(GRIDS), distinct=True), "dims": Items(Int(1, 100_000)),
+              "width_dims": Int(1, 100_000), "widths": Items(Int(1, 100_000)),
+              "dim_widths": Int(1, 100_000),
+              "ns": Items(Int(1, 10**7), min_len=0, distinct=True),
+              "lr": Real(0.0, 1e3, lo_open=True)}
 
     def constraints(self, config):
+        if config.protocol == "published":
+            check_config(config)
+            return
         if config.low_n >= config.high_n:
             raise DescentlabError(f"low_n: expected a value below high_n = {config.high_n}, "
                                   f"got {config.low_n}")
@@ -283,6 +321,8 @@ class WeaklyCorrelated(Experiment):
                                   f"{MAX_D:.0e}, got {config.time_d_factor:g}")
 
     def tasks(self, config):
+        if config.protocol == "published":
+            return published_tasks(config)
         common = {"reps": config.reps, "budget": config.budget, "tol": config.tol,
                   "init_scale": config.init_scale, "step_factor": config.step_factor,
                   "seed": config.seed}
@@ -297,6 +337,8 @@ class WeaklyCorrelated(Experiment):
         return sorted(tasks, key=lambda t: -t["n"] ** 2 * t["m"])
 
     def run_task(self, task):
+        if task.get("protocol") == "published":
+            return run_published(task)
         return run_batch(task)
 
     # ------------------------------------------------------------------ analysis
@@ -305,6 +347,8 @@ class WeaklyCorrelated(Experiment):
         return results[(results["kind"] == "run") & (results["part"] == part)]
 
     def check(self, results, config):
+        if config.protocol == "published":
+            return published_claims(results, config)
         claims = []
         part_n = self.runs(results, "n")
         for d, g in part_n.groupby("d"):
@@ -364,6 +408,8 @@ class WeaklyCorrelated(Experiment):
         return claims
 
     def plot(self, results, config):
+        if config.protocol == "published":
+            return published_figures(results, config)
         figures = {}
         part_n = self.runs(results, "n")
         if len(part_n):

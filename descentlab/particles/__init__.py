@@ -12,6 +12,9 @@ engine, which trains many networks at once:
 * ``Dynamics``, ``published_sgd``, ``EarlyStop``, ``train``, ``velocity``, ``evaluate``
   (engine.py; the reductions of a step in steps.py): SGD/GD/Langevin dynamics, the
   published convention of Figures 2-3, the vector field;
+* ``float32_gd`` (float32_gd.py): the published float32 full-batch GD of the
+  weakly-interacting protocol (f = (1/p) sum_j a_j relu(w_j . x), loss p mean / 2, the
+  published epochs and early stop), many networks at once;
 * ``gradient_flow``, ``polar_flow`` (flow.py): Eq. (3.4) and Eq. (4.1), small steps or
   scipy's solve_ivp;
 * ``margin_gd``, ``init_margin``, normalized margins (margins.py): the implicit bias of
@@ -34,12 +37,14 @@ from .engine import (
     train,
     velocity,
 )
+from .float32_gd import GDResult, float32_gd, published_epochs
 from .flow import FlowResult, from_polar, gradient_flow, polar_flow, polar_velocity, to_polar
 from .plotting import animate, particle_positions, plot_particles
 from .samples import FixedSample, FreshSamples, PopulationRisk
 
 __all__ = ["KEY_INIT", "KEY_TEACHER", "KEY_TEST", "KEY_TRAIN", "Dynamics", "EarlyStop",
-           "FixedSample", "FlowResult", "FreshSamples", "ParticleBatch", "PopulationRisk",
-           "TrainResult", "animate", "evaluate", "from_polar", "gradient_flow",
-           "particle_positions", "plot_particles", "polar_flow", "polar_velocity",
-           "published_sgd", "seeded", "snapshot", "to_polar", "train", "velocity"]
+           "FixedSample", "FlowResult", "FreshSamples", "GDResult", "ParticleBatch",
+           "PopulationRisk", "TrainResult", "animate", "evaluate", "float32_gd", "from_polar",
+           "gradient_flow", "particle_positions", "plot_particles", "polar_flow",
+           "polar_velocity", "published_epochs", "published_sgd", "seeded", "snapshot",
+           "to_polar", "train", "velocity"]
