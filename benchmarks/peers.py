@@ -60,13 +60,14 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from peers_cases import Case, make_problem, optimum, parse_cases
+from peers_solvers import Peer, select_peers
+
 import descentlab as dl
 from descentlab.errors import DescentlabError
 from descentlab.methods import METHODS, get_method
 from descentlab.problems import Logistic
 from descentlab.run import relative_subopt
-from peers_cases import Case, make_problem, optimum, parse_cases
-from peers_solvers import Peer, select_peers
 
 #: descentlab methods left out by default (``--methods`` overrides): name -> why
 SKIPPED = {
@@ -234,6 +235,7 @@ class Settings:
     time_cap: float
     grid_factor: float
     records: int
+    verbose: bool = False
 
 
 def run_case(case: Case, methods: Sequence[str], peers: Sequence[Peer], settings: Settings,
@@ -284,6 +286,9 @@ def run_case(case: Case, methods: Sequence[str], peers: Sequence[Peer], settings
             points = peer_curve(fit, rel, target, settings.time_cap,
                                 peer.grid(settings.grid_factor))
             add("peer", peer.name, points)
+            if settings.verbose:
+                log("    fits (" + peer.knob + ", s, rel): " + ", ".join(
+                    f"({p.setting:.3g}, {p.seconds:.3f}, {p.rel_subopt:.1e})" for p in points))
         except Exception as exc:  # noqa: BLE001 (a peer's failure is a note, not an error)
             add("peer", peer.name, [], note=f"failed: {type(exc).__name__}: {exc}"[:200])
     return rows
@@ -335,7 +340,8 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--records", type=int, default=400,
                         help="geometric records of a descentlab run (default 400)")
     parser.add_argument("--csv", type=Path, help="write every raw row to this CSV file")
-    parser.add_argument("--table", type=Path, help="also write the printed table here")
+    parser.add_argument("--table", type=Path, help="also write the printed text here")
+    parser.add_argument("--verbose", action="store_true", help="print every fit of a peer")
     args = parser.parse_args(argv)
 
     try:
@@ -370,7 +376,7 @@ def _settings(args) -> Settings:
     if args.records < 10:
         raise DescentlabError(f"--records: expected at least 10, got {args.records}")
     return Settings(tuple(sorted(set(targets), reverse=True)), float(time_cap),
-                    float(args.grid_factor), int(args.records))
+                    float(args.grid_factor), int(args.records), bool(args.verbose))
 
 
 def _run(cases, methods, peers, settings: Settings, args) -> pd.DataFrame:
