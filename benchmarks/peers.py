@@ -83,7 +83,8 @@ TARGETS = (1e-4, 1e-8)
 QUICK_TARGETS = (1e-4, 1e-6)
 TIME_CAP = 60.0
 QUICK_TIME_CAP = 2.0
-#: a peer's grid stops after this many fits without a decrease of F
+#: a peer's max_iter grid stops after this many fits without a decrease of F (not a
+#: tolerance grid: celer's solution can stay the same over several tolerances)
 PATIENCE = 4
 #: descentlab's budget in epochs (the time cap and tol end the runs before)
 MAX_EPOCHS = 10_000
@@ -102,12 +103,12 @@ class Point:
 
 def peer_curve(fit: Callable[[float], np.ndarray], rel_subopt: Callable[[np.ndarray], float],
                target: float, time_cap: float, grid: Iterable[float], *,
-               clock: Callable[[], float] = time.perf_counter,
+               clock: Callable[[], float] = time.perf_counter, patience: int | None = PATIENCE,
                max_fits: int = 60) -> list[Point]:
     """benchopt's protocol: ``fit(setting)`` from scratch for each setting of ``grid``, each
     fit timed with ``clock``, until a fit reaches ``target``, the fits have spent
-    ``time_cap`` seconds, ``PATIENCE`` fits in a row bring no decrease of the best
-    suboptimality, the grid ends, or ``max_fits`` fits."""
+    ``time_cap`` seconds, ``patience`` fits in a row bring no decrease of the best
+    suboptimality (None: no such rule), the grid ends, or ``max_fits`` fits."""
     points: list[Point] = []
     spent, best, stalled = 0.0, math.inf, 0
     for setting in itertools.islice(grid, max_fits):
@@ -118,11 +119,17 @@ def peer_curve(fit: Callable[[float], np.ndarray], rel_subopt: Callable[[np.ndar
         rel = rel if np.isfinite(rel) else math.inf
         points.append(Point(setting, seconds, rel))
         spent += seconds
-        stalled = 0 if rel < best - 1e-3 * abs(best) else stalled + 1
+        improved = rel < best - 1e-3 * abs(best) if math.isfinite(best) else rel < best
+        stalled = 0 if improved else stalled + 1
         best = min(best, rel)
-        if rel <= target or spent >= time_cap or stalled >= PATIENCE:
+        if rel <= target or spent >= time_cap or (patience is not None and stalled >= patience):
             break
     return points
+
+
+def patience_of(peer: Peer) -> int | None:
+    """The patience rule of a peer's grid: ``PATIENCE`` fits for max_iter, none for tol."""
+    return PATIENCE if peer.knob == "max_iter" else None
 
 
 def time_to_targets(points: Sequence[Point], targets: Sequence[float]) -> dict[float, float]:
@@ -284,7 +291,7 @@ def run_case(case: Case, methods: Sequence[str], peers: Sequence[Peer], settings
             return relative_subopt(problem.value(np.asarray(coef, dtype=np.float64)), f_star)
         try:
             points = peer_curve(fit, rel, target, settings.time_cap,
-                                peer.grid(settings.grid_factor))
+                                peer.grid(settings.grid_factor), patience=patience_of(peer))
             add("peer", peer.name, points)
             if settings.verbose:
                 log("    fits (" + peer.knob + ", s, rel): " + ", ".join(

@@ -95,7 +95,7 @@ def make_problem(case: Case) -> Logistic:
     return problem
 
 
-def _certified(X, y, reg: str, lam: float) -> tuple[np.ndarray, float]:
+def certified(X, y, reg: str, lam: float) -> tuple[np.ndarray, float]:
     """``Logistic(X, y, reg, lam).solution()`` (cached on disk by ``optimum``)."""
     x_star, f_star = Logistic(X, y, reg=reg, lam=lam).solution()
     return np.array(x_star), float(f_star)
@@ -104,4 +104,4 @@ def _certified(X, y, reg: str, lam: float) -> tuple[np.ndarray, float]:
 def optimum(problem: Logistic) -> float:
     """F* of the problem, from the on-disk cache when it was computed before."""
     r = problem.regularizer
-    return memory("optima").cache(_certified)(problem.X, problem.y, r.reg, r.lam)[1]
+    return memory("optima").cache(certified)(problem.X, problem.y, r.reg, r.lam)[1]
