@@ -13,8 +13,10 @@ Protocol (benchopt's):
   the tolerance 10^-0.5, 10^-1, ... for the working-set solvers of skglm and celer), each
   fit timed alone (the layout conversion, e.g. CSR to CSC for coordinate solvers, is
   done once before); its time to a target is the time of the first fit whose coefficients
-  reach it; the grid stops at the first fit reaching the smallest target, when the fits
-  together have spent ``--time-cap`` seconds, or after ``PATIENCE`` fits without progress;
+  reach it (the shortest such fit, when timing noise made a longer one faster); the grid
+  stops at the first fit reaching the smallest target, when the fits together have spent
+  ``--time-cap`` seconds (a fit is not interrupted: the last one may overrun the cap), or
+  after ``PATIENCE`` fits of a max_iter grid without progress;
 * a descentlab method runs once through ``descentlab.run`` with ``tol`` = the smallest
   target and ``time_limit`` = the cap; its time to a target is the Trace's ``time_s`` (the
   timed section: set-up and iterations, no measurements) at the first of ``--records``
