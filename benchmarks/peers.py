@@ -290,7 +290,9 @@ def run_case(case: Case, methods: Sequence[str], peers: Sequence[Peer], settings
         fit = peer.prepare(problem.X, problem.y, case.reg, problem.regularizer.lam)
 
         def rel(coef):
-            return relative_subopt(problem.value(np.asarray(coef, dtype=np.float64)), f_star)
+            with np.errstate(all="ignore"):  # a diverged peer: inf, reported as not reached
+                return relative_subopt(problem.value(np.asarray(coef, dtype=np.float64)),
+                                       f_star)
         try:
             points = peer_curve(fit, rel, target, settings.time_cap,
                                 peer.grid(settings.grid_factor), patience=patience_of(peer))
@@ -305,6 +307,15 @@ def run_case(case: Case, methods: Sequence[str], peers: Sequence[Peer], settings
 
 def _nnz(X) -> int:
     return int(X.nnz) if sp.issparse(X) else int(np.count_nonzero(X))
+
+
+TABLE_HEADER = ("seconds to the relative suboptimality; ratio = descentlab's best / the best "
+                "peer (< 1: descentlab faster); saga / sklearn saga on the L2 cases (issue's "
+                "target <= 0.5)")
+
+
+def format_table(table: pd.DataFrame) -> str:
+    return table.to_string(index=False, float_format=lambda v: f"{v:.2f}")
 
 
 def summary(raw: pd.DataFrame) -> pd.DataFrame:
@@ -351,7 +362,20 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--csv", type=Path, help="write every raw row to this CSV file")
     parser.add_argument("--table", type=Path, help="also write the printed text here")
     parser.add_argument("--verbose", action="store_true", help="print every fit of a peer")
+    parser.add_argument("--summarize", type=Path, nargs="+", metavar="CSV",
+                        help="run nothing: print the table of raw rows saved by --csv "
+                        "(several files, e.g. one per dataset run, are concatenated)")
     args = parser.parse_args(argv)
+    if args.summarize:
+        missing = [str(f) for f in args.summarize if not f.is_file()]
+        if missing:
+            parser.error(f"--summarize: expected CSV files written by --csv, got "
+                         f"{', '.join(missing)} (not found)")
+        raw = pd.concat([pd.read_csv(f, keep_default_na=False, na_values=[""])
+                         for f in args.summarize], ignore_index=True)
+        print(TABLE_HEADER)
+        print(format_table(summary(raw)))
+        return raw
 
     try:
         settings = _settings(args)
@@ -388,6 +412,9 @@ def _settings(args) -> Settings:
                     float(args.grid_factor), int(args.records), bool(args.verbose))
 
 
+COLUMNS = ["case", "side", "solver", "target", "seconds", "reached", "note"]
+
+
 def _run(cases, methods, peers, settings: Settings, args) -> pd.DataFrame:
     lines: list[str] = []
 
@@ -410,14 +437,11 @@ def _run(cases, methods, peers, settings: Settings, args) -> pd.DataFrame:
     rows = []
     for case in cases:
         rows += run_case(case, methods, peers, settings, log)
-    raw = pd.DataFrame(rows, columns=["case", "side", "solver", "target", "seconds",
-                                      "reached", "note"])
-    if args.csv:
-        raw.to_csv(args.csv, index=False)
-    table = summary(raw)
-    log("\nseconds to the relative suboptimality; ratio = descentlab's best / the best peer "
-        "(< 1: descentlab faster); saga / sklearn saga on the L2 cases (issue's target <= 0.5)")
-    log(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        raw = pd.DataFrame(rows, columns=COLUMNS)
+        if args.csv:  # after every case: a long run interrupted keeps its finished cases
+            raw.to_csv(args.csv, index=False)
+    log("\n" + TABLE_HEADER)
+    log(format_table(summary(raw)))
     if args.table:
         args.table.write_text("\n".join(lines) + "\n")
     return raw

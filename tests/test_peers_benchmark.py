@@ -210,6 +210,13 @@ def test_quick_end_to_end_on_the_tiny_case(tmp_path, capsys):
     assert "sklearn:lbfgs" in printed and "does not handle the l1 penalty" in printed
     assert "ratio" in printed and "warm-up" in printed
     assert (tmp_path / "table.txt").read_text().count("tiny:l1-1e-4") >= 2
+    # --summarize prints the same table from the saved rows, running nothing
+    table = printed[printed.index(peers.TABLE_HEADER):]
+    again = peers.main(["--summarize", str(out)])
+    assert capsys.readouterr().out == table
+    pd.testing.assert_frame_equal(again[["case", "solver", "target", "seconds", "reached"]],
+                                  raw[["case", "solver", "target", "seconds", "reached"]],
+                                  check_dtype=False)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -219,6 +226,7 @@ def test_quick_end_to_end_on_the_tiny_case(tmp_path, capsys):
     (["--methods", "nope"], "unknown method"),
     (["--peers", "nope"], "--peers: expected"),
     (["--time-cap", "0"], "--time-cap: expected"),
+    (["--summarize", "no-such.csv"], "--summarize: expected CSV files"),
 ])
 def test_bad_input_exits_2_naming_the_option(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
