@@ -28,6 +28,8 @@ feature (L2, or a dense L1 solution) the inner loop runs up to 50 000 epochs wha
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import importlib.util
 import math
@@ -88,9 +90,34 @@ class Peer:
             k = max(k + 1, math.ceil(k * factor))
 
     def prepare(self, X, y, reg: str, lam: float) -> Callable[[float], np.ndarray]:
-        """``fit(setting) -> coef`` on (X, y) converted to this peer's layout."""
+        """``fit(setting) -> coef`` on (X, y) converted to this peer's layout; each fit
+        leaves the processor's floating-point state as it found it."""
         X = X.tocsc() if self.layout == "csc" and sp.issparse(X) else X
-        return self.build(X, np.asarray(y, dtype=np.float64), reg, lam)
+        with floating_point_state():  # the library's import too
+            fit = self.build(X, np.asarray(y, dtype=np.float64), reg, lam)
+
+        def guarded(setting):
+            with floating_point_state():
+                return fit(setting)
+        return guarded
+
+
+_LIBM = ctypes.CDLL(ctypes.util.find_library("m"))
+
+
+@contextlib.contextmanager
+def floating_point_state():
+    """Restore the floating-point environment (C99 ``fegetenv`` / ``fesetenv``) on exit.
+
+    Importing snapml switches the processor to flush subnormals to zero (its library is
+    built with -ffast-math) and leaves it so: every later computation of the process,
+    descentlab's runs included, would see subnormals as 0."""
+    env = ctypes.create_string_buffer(256)  # fenv_t is 32 bytes on x86-64 glibc
+    _LIBM.fegetenv(env)
+    try:
+        yield
+    finally:
+        _LIBM.fesetenv(env)
 
 
 @contextlib.contextmanager

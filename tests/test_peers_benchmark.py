@@ -109,6 +109,26 @@ def test_skglm_minimizes_our_objective(peer, penalty):
         assert theirs == pytest.approx(problem.value(w), rel=1e-12)
 
 
+def subnormals_work() -> bool:
+    return np.finfo(np.float64).smallest_normal / np.float64(2.0) != 0.0
+
+
+def test_a_peer_leaves_the_floating_point_state_alone():
+    # importing snapml turns on flush-to-zero for the whole process (then hypothesis and
+    # any later computation see subnormals as 0): prepare() restores the state
+    import subprocess
+
+    check = "import numpy as np; print(np.finfo(float).smallest_normal / 2.0 != 0.0)"
+    flushed = subprocess.run([sys.executable, "-W", "ignore", "-c", "import snapml; " + check],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert flushed == "False"  # the teeth: without the guard the state is lost
+    problem, _ = small_case("l2-1e-4")
+    peer = peers_solvers.select_peers("snapml:sdca")[0]
+    assert subnormals_work()
+    peer.prepare(problem.X, problem.y, "l2", 1e-4)(3)
+    assert subnormals_work()
+
+
 # ----------------------------------------------------------------------------- protocol
 class FakeSolver:
     """fit(k) 'costs' cost(k) seconds of a fake clock and reaches rel(k)."""
