@@ -34,6 +34,12 @@ Which descentlab methods: every registered method that applies to the case (its
     python benchmarks/peers.py --quick                  # a9a, targets 1e-4 and 1e-6, ~2 min
     python benchmarks/peers.py --cases w8a:l1-1e-4 --peers sklearn,skglm --time-cap 20 \\
         --csv out.csv
+    python benchmarks/peers.py --cases news20 --csv news20.csv      # one process per dataset
+    python benchmarks/peers.py --summarize a9a.csv w8a.csv news20.csv   # their joint table
+
+The one-off compilation makes a process's first seconds slow (skglm: tens of seconds), so
+several datasets can be run in parallel processes and joined with ``--summarize``; times
+are comparable only within one process (the same load).
 """
 # ruff: noqa: E402 (one thread per pool, set before numpy is imported)
 
