@@ -31,7 +31,7 @@ def _logistic(d: int, reg, lam=1e-3, sparse=False, seed=0, n=60):
     ("l1", 8, "owlqn"),
     ("elasticnet", 8, "owlqn"),
     ("l2", auto.NEWTON_MAX_DIM + 1, "lbfgs"),
-    ("l1", auto.PROX_NEWTON_MIN_DIM + 1, "prox-newton"),
+    ("l1", auto.NEWTON_MAX_DIM + 1, "owlqn"),
 ])
 def test_the_rule_on_linear_models(reg, d, expected):
     p = _logistic(d, reg, sparse=d > 100)

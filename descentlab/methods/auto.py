@@ -1,22 +1,21 @@
-"""``method="auto"``: the fastest method for the problem's shape, penalty and conditioning.
+"""``method="auto"``: the fastest method for the problem's penalty and size.
 
 ``Auto().resolve(problem)`` returns the chosen method, resolved (``run`` then runs it, and the
 Trace names it). The rule comes from ``benchmarks/peers.py`` (time to relative suboptimality
-1e-4 and 1e-8, descentlab's methods side by side with scikit-learn, skglm, celer, cyanure and
-snapml; the table is in ``benchmarks/results/``):
+1e-4 and 1e-8 of descentlab's methods side by side with scikit-learn, skglm, celer, cyanure
+and snapml; the run behind it is ``benchmarks/results/peers-2026-11-29-merged.txt``):
 
-* linear models (least squares, logistic) with an L2 penalty: truncated Newton
-  ``newton-cg`` when d <= ``NEWTON_MAX_DIM`` (each Hessian-vector product is one pass over
-  the data, and CG preconditioned by the Hessian's diagonal needs few of them on a9a, w8a:
-  0.3-0.75x scikit-learn's best), else ``lbfgs`` (news20, d = 1.35M: CG needs many passes
-  there, L-BFGS's memory does not);
+* linear models (least squares, logistic) with an L2 penalty: truncated Newton ``newton-cg``
+  when d <= ``NEWTON_MAX_DIM`` (CG preconditioned by the Hessian's diagonal needs few
+  Hessian-vector products, one pass over the data each: a9a 0.17 s and w8a 0.12 s to 1e-8
+  at lam = 1/n, the best of descentlab's methods), else ``lbfgs`` (news20, d = 62061:
+  L-BFGS 1.4 s against Newton-CG 4.5 s to 1e-8; CG needs many products there);
 * without a penalty: ``lbfgs``. Its iterates from x0 = 0 stay in the row space of X, so when
   the minimizers form a continuum (rank-deficient X) it ends at the minimum-norm one, as
   scikit-learn's solvers do; the diagonal preconditioner of Newton-CG leaves that space;
-* linear models with an L1 term (l1, elastic net): ``owlqn`` (a9a, w8a: within ~1.2x of the
-  best peer, where coordinate descent is 10x behind on a9a's one-hot columns), except on
-  very sparse high-dimensional data (d > ``PROX_NEWTON_MIN_DIM``), where the solution is
-  sparse and ``prox-newton``'s working sets only touch its support;
+* with an L1 term (l1, elastic net): ``owlqn`` (a9a 0.28 s, the best of descentlab's
+  methods; w8a 0.44 s against prox-newton's 0.29 s; news20 6.0 s, where prox-newton and CD
+  do not reach 1e-4 in 15 s: OWL-QN is the one that is never far off);
 * any other problem: ``lbfgs`` when smooth, FISTA with gradient restart otherwise.
 """
 
@@ -29,10 +28,9 @@ from ..errors import DescentlabError
 from ..problems.linear import LinearModel
 from .base import Method
 
-#: the largest dimension at which smooth linear models get Newton-CG (above: L-BFGS)
-NEWTON_MAX_DIM = 100_000
-#: the dimension above which L1 problems get proximal Newton (below: OWL-QN)
-PROX_NEWTON_MIN_DIM = 100_000
+#: the largest dimension at which L2 linear models get Newton-CG (above: L-BFGS); measured
+#: at d = 123, 300 (Newton-CG faster) and 62061 (L-BFGS faster), nothing in between
+NEWTON_MAX_DIM = 5_000
 
 
 def choose(problem) -> Method:
@@ -42,7 +40,7 @@ def choose(problem) -> Method:
     if isinstance(problem, LinearModel):
         view = problem.linear_view()
         if view.lam1 > 0:
-            return get_method("prox-newton" if view.d > PROX_NEWTON_MIN_DIM else "owlqn")
+            return get_method("owlqn")
         if view.lam2 > 0 and view.d <= NEWTON_MAX_DIM:
             return get_method("newton-cg")
         return get_method("lbfgs")
@@ -69,4 +67,4 @@ class Auto(Method):
         raise DescentlabError("auto: resolve it on a problem first (run and the estimators do)")
 
 
-__all__ = ["NEWTON_MAX_DIM", "PROX_NEWTON_MIN_DIM", "Auto", "choose"]
+__all__ = ["NEWTON_MAX_DIM", "Auto", "choose"]
