@@ -69,6 +69,8 @@ from .base import Method, State
 
 #: skglm's constants: first working-set size, inner tolerance factor, check period
 WS_START = 10
+#: glmnet's floor of the logistic Hessian weights h_i = phi''(z_i) (see ``ProxNewton``)
+H_MIN = 1e-5
 INNER_TOL = 0.3
 CHECK_EVERY = 10
 ORDERS = ("cyclic", "random")
@@ -292,7 +294,9 @@ class NewtonState(State):
     outer: int = 0
     last_step: float = 1.0
     inner_epochs: int = 0
-    reported: ClassVar[tuple[str, ...]] = ("ws_size", "outer", "last_step", "inner_epochs")
+    fallbacks: int = 0
+    reported: ClassVar[tuple[str, ...]] = ("ws_size", "outer", "last_step", "inner_epochs",
+                                           "fallbacks")
 
     @property
     def ws_size(self) -> int:
@@ -311,6 +315,7 @@ class ProxNewton(Method):
     ws: bool | None = None
     max_cd_epochs: int = 20
     max_backtrack: int = 20
+    anderson_k: int = 5
     name: ClassVar[str] = "prox-newton"
     handles_prox: ClassVar[bool] = True
     step_param: ClassVar[str] = "max_cd_epochs"
@@ -321,7 +326,11 @@ class ProxNewton(Method):
         self._set(max_cd_epochs=check_int("prox-newton: max_cd_epochs", self.max_cd_epochs,
                                           minimum=1),
                   max_backtrack=check_int("prox-newton: max_backtrack", self.max_backtrack,
-                                          minimum=1))
+                                          minimum=1),
+                  anderson_k=check_int("prox-newton: anderson_k", self.anderson_k, minimum=0))
+        if self.anderson_k == 1:
+            raise DescentlabError("prox-newton: anderson_k: expected 0 (off) or an integer "
+                                  ">= 2, got 1")
 
     def resolve(self, problem):
         cols = _columns(self.name, problem)
@@ -348,8 +357,10 @@ class ProxNewton(Method):
         grad, score, hess = np.empty(d), np.empty(d), np.empty(d)
         every = np.arange(d, dtype=np.int64)
         iterations, step, inner, outer = 0, state.last_step, state.inner_epochs, state.outer
+        fallbacks = state.fallbacks
         while True:
             kernels.derivatives(v.y, v.loss_code, z, r, h)
+            np.maximum(h, H_MIN, out=h)
             if ws is None:  # a new working set from the full gradient (n calls)
                 work += kernels.gradient_scores(*cols.csc, r, h, x, every, lam1, lam2, shift,
                                                 free, lam2f, grad, score, hess)
@@ -360,10 +371,8 @@ class ProxNewton(Method):
                 work += kernels.gradient_scores(*cols.csc, r, h, x, ws, lam1, lam2, shift,
                                                 free, lam2f, grad, score, hess)
             delta, xdelta = np.zeros(ws.size), np.empty(n)
-            epochs, w = kernels.newton_direction(*cols.csc, ws, qh, hess, x, delta, xdelta,
-                                                 lam1, lam2, shift, free, lam2f,
-                                                 self.max_cd_epochs, INNER_TOL * tol_in)
-            work += w
+            epochs, w = self._direction(cols, ws, qh, hess, x, delta, INNER_TOL * tol_in)
+            work += w + kernels.column_product(*cols.csc, ws, delta, xdelta)
             inner += epochs
             step, w = kernels.line_search(*cols.csc, v.y, v.loss_code, z, xdelta, x, ws, delta,
                                           lam1, lam2, shift, free, lam2f, self.max_backtrack,
@@ -375,15 +384,68 @@ class ProxNewton(Method):
                 z += step * xdelta
                 l1 = np.full(ws.size, lam1)
                 l1[ws == free] = 0.0
-                if self.ws and _scores(grad[ws], x[ws], l1).max(initial=0.0) <= tol_in:
+                worst = _scores(grad[ws], x[ws], l1).max(initial=0.0)
+                if ws.size == d:  # grad is the full gradient at the new x: a new reference
+                    tol_in, outer = INNER_TOL * worst, outer + 1
+                elif worst <= tol_in:
                     ws = None  # the working set is solved: a new one from the full gradient
-            else:
+            else:  # no step passed: one proximal CD epoch on ws (F never rises), then anew
+                lips = cols.curvature * cols.sq_norms / n
+                work += kernels.cd_epoch(*cols.csc, v.y, v.loss_code, x, z, lips, ws, lam1,
+                                         lam2, shift, free, lam2f)
+                fallbacks += 1
                 ws = None
             if cols.calls(work, n) >= target:
                 break
         return state.after(iterations, cols.calls(work, n) - state.calls, x=x, z=z, work=work,
                            ws=ws, tol_in=tol_in, outer=outer, last_step=float(step),
-                           inner_epochs=inner)
+                           inner_epochs=inner, fallbacks=fallbacks)
+
+    def _direction(self, cols, ws, qh, hess, x, delta, tol) -> tuple[int, int]:
+        """CD on the model (``kernels.model_epoch``, ``delta`` and q = r + h X d in place)
+        until an epoch meets scores <= tol or ``max_cd_epochs``, with Anderson extrapolation
+        (``anderson_k``) of (delta, q) kept when it lowers the model. Returns (epochs, work)."""
+        lam1, lam2, shift, free, lam2f = cols.weights
+        K = self.anderson_k
+        r = qh[:, 0].copy()
+        past_d, past_q = (np.empty((K + 1, ws.size)), np.empty((K + 1, qh.shape[0]))) \
+            if K else (None, None)
+        work, stored = 0, 0
+        for epoch in range(1, self.max_cd_epochs + 1):
+            worst, w = kernels.model_epoch(*cols.csc, ws, qh, hess, x, delta, lam1, lam2,
+                                           shift, free, lam2f)
+            work += w
+            if worst <= tol:
+                return epoch, work
+            if K:
+                past_d[stored], past_q[stored] = delta, qh[:, 0]
+                stored += 1
+                if stored == K + 1:
+                    stored = 0
+                    _model_anderson(qh, r, ws, x, delta, past_d, past_q, cols.weights)
+        return self.max_cd_epochs, work
+
+
+def _model_anderson(qh, r, ws, x, delta, past_d, past_q, weights) -> None:
+    """Anderson extrapolation of the model's CD iterates (as ``CD._extrapolate``; q = r + h X d
+    is affine in d, so it extrapolates with the same weights), kept when the model drops."""
+    U = np.diff(past_d, axis=0)
+    try:
+        c = np.linalg.solve(U @ U.T, np.ones(U.shape[0]))
+    except np.linalg.LinAlgError:
+        return
+    total = c.sum()
+    if not np.isfinite(total) or total == 0.0 or not np.all(np.isfinite(c)):
+        return
+    c /= total
+    d_acc, q_acc = c @ past_d[1:], c @ past_q[1:]
+    before = kernels.model_value(qh, r, ws, x, delta, *weights)
+    q_old = qh[:, 0].copy()
+    qh[:, 0] = q_acc
+    if kernels.model_value(qh, r, ws, x, d_acc, *weights) < before:
+        delta[:] = d_acc
+    else:
+        qh[:, 0] = q_old
 
 
 def _scores(g: np.ndarray, x: np.ndarray, l1: np.ndarray) -> np.ndarray:
