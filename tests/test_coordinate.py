@@ -216,6 +216,9 @@ def test_bad_input_is_one_clear_error():
         CD(anderson_k=1)
     with pytest.raises(DescentlabError, match="prox-newton: max_cd_epochs: expected an int"):
         ProxNewton(max_cd_epochs=0)
+    with pytest.raises(DescentlabError, match="prox-newton: anderson_k: expected 0 .off. or an"):
+        ProxNewton(anderson_k=1)
+    assert ProxNewton(anderson_k=0).anderson_k == 0
     quadratic = Quadratic(np.eye(2), np.ones(2))
     for method in ("cd", "prox-newton"):
         with pytest.raises(DescentlabError, match=rf"{method}: expected a linear model"):

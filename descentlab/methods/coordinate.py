@@ -39,10 +39,20 @@ compiled (``descentlab._compiled.coordinate``).
       (1/n) sum_i [r_i (X d)_i + h_i (X d)_i^2 / 2] + lam2 ||x + d||^2 / 2 + lam1 ||x + d||_1
 
   over a working set (skglm's rule above), by at most ``max_cd_epochs`` = 20 epochs of CD
-  with the exact coordinate steps 1/H_jj (down to 0.09 times the maximum score); then x+ =
+  with the exact coordinate steps 1/H_jj (down to 0.09 times the maximum score at the start
+  of the working set; when the working set is every coordinate, as with L2 alone, at the
+  current x: each Newton step is then an outer iteration), with Anderson extrapolation of
+  the inner iterates every ``anderson_k`` = 5 epochs as in ``CD`` (kept when the model drops;
+  q = r + h X d is affine in d, so it is extrapolated with the same weights); then x+ =
   x + t d with the largest t in {1, 1/2, ...} such that lam1 (||x + t d||_1 - ||x||_1) +
-  t grad f(x + t d) . d < 0 (which implies F(x + t d) < F(x) by convexity). Locally
-  superlinear (Lee-Sun-Saunders Thm 3.4). State: x, z.
+  t grad f(x + t d) . d < 0 (which implies F(x + t d) < F(x) by convexity). When no t
+  passes in ``max_backtrack`` = 20 halvings, one proximal CD epoch on the working set
+  (steps 1/L_j, F never rises) replaces the step. The logistic weights h_i are floored at
+  ``H_MIN`` = 1e-5 (glmnet's floor on the IRLS weights, Friedman-Hastie-Tibshirani 2010
+  Sec. 3): without it, samples misclassified by a large margin (unnormalized counts, news20)
+  make H_jj ~ 1e-13 where the gradient is not small, the step on j ~ 1e8, and no trial
+  passes. Locally superlinear without the floor (Lee-Sun-Saunders Thm 3.4), locally linear
+  with a rate O(H_MIN) with it (any H_k with m I <= H_k <= M I: their Thm 3.1). State: x, z.
 
 Oracle calls (benchopt's convention): reading all the non-zeros of X once costs n calls, so
 one epoch of CD over all d coordinates is n calls, a full gradient is n calls, and work on a
@@ -306,9 +316,11 @@ class NewtonState(State):
 @dataclass(frozen=True, kw_only=True)
 class ProxNewton(Method):
     """Proximal Newton: diagonal-weight quadratic model solved by CD on a working set
-    (``ws``, None: on when lam1 > 0), at most ``max_cd_epochs`` epochs, then a backtracking
-    line search (at most ``max_backtrack`` halvings); Newton steps on a working set until its
-    scores fall below 0.3 times the full maximum score, then a new working set. Costs: a
+    (``ws``, None: on when lam1 > 0), at most ``max_cd_epochs`` epochs with Anderson
+    extrapolation every ``anderson_k`` epochs (0: off), then a backtracking line search (at
+    most ``max_backtrack`` halvings, else one proximal CD epoch); Newton steps on a working
+    set until its scores fall below 0.3 times the full maximum score, then a new working set
+    (the logistic weights floored at ``H_MIN``). Costs: a
     full gradient (n calls) per working set, and per Newton step its inner epochs and
     line-search passes, pro rata of the non-zeros read."""
 
