@@ -216,8 +216,52 @@ def test_bad_input_is_one_clear_error():
         CD(anderson_k=1)
     with pytest.raises(DescentlabError, match="prox-newton: max_cd_epochs: expected an int"):
         ProxNewton(max_cd_epochs=0)
+    with pytest.raises(DescentlabError, match="prox-newton: anderson_k: expected 0 .off. or an"):
+        ProxNewton(anderson_k=1)
+    assert ProxNewton(anderson_k=0).anderson_k == 0
     quadratic = Quadratic(np.eye(2), np.ones(2))
     for method in ("cd", "prox-newton"):
         with pytest.raises(DescentlabError, match=rf"{method}: expected a linear model"):
             run(quadratic, method, Stop(epochs=1))
     assert dataclasses.replace(CD(), ws=True).ws is True
+
+
+@pytest.mark.parametrize("lam", [None, 1e-4], ids=["1/n", "1e-4"])
+def test_prox_newton_converges_with_every_coordinate_in_the_working_set(libsvm_logistic, lam):
+    """L2 (no working sets): the inner tolerance follows the current gradient and the inner CD
+    is extrapolated; before, it stayed at the first gradient's, every Newton step was one CD
+    epoch and a1a stalled near 5e-5 (1/n) and 5e-4 (1e-4) after 3000 epochs."""
+    problem = libsvm_logistic("a1a", "l2", 1.0 / 1605 if lam is None else lam)
+    _, f_star = problem.solution()
+    trace = run(problem, ProxNewton(), Stop(tol=1e-10, epochs=2500))
+    assert trace.stop_reason == "tol"
+    assert relative_subopt(problem.value(trace.x), f_star) <= 1e-10
+    assert trace.meta["method"]["outer"] > 1  # a new reference score per Newton step
+
+
+def test_prox_newton_does_not_retry_a_failed_line_search_forever(libsvm_logistic):
+    """With one trial per line search the full Newton step fails now and then; a proximal CD
+    epoch then moves x (before, the same direction was recomputed and failed again: a1a L1
+    stopped at 2.5e-4 after 3000 epochs)."""
+    problem = libsvm_logistic("a1a", "l1", 1e-3)
+    _, f_star = problem.solution()
+    trace = run(problem, ProxNewton(max_backtrack=1), Stop(tol=1e-10, epochs=2000))
+    assert trace.stop_reason == "tol"
+    assert relative_subopt(problem.value(trace.x), f_star) <= 1e-10
+    assert trace.meta["method"]["fallbacks"] > 0
+    values = trace.df["value"].to_numpy()
+    assert np.all(np.diff(values) <= 1e-14 * abs(values[0]))  # F never rises
+
+
+def test_logistic_hessian_weights_have_no_cancellation():
+    """h = phi''(z) = s (1 - s) for margins down to -700 (misclassified with a large margin, as
+    on news20's unnormalized counts): 1 - s was 0 below -37, h now keeps its relative digits."""
+    from descentlab._compiled import coordinate as kernels
+
+    z = np.array([-700.0, -300.0, -40.0, -5.0, 0.0, 5.0, 40.0, 700.0])
+    y = np.ones_like(z)
+    r, h = np.empty_like(z), np.empty_like(z)
+    kernels.derivatives(y, 1, z, r, h)
+    t = np.abs(z)
+    np.testing.assert_allclose(h, np.exp(-t) / (1.0 + np.exp(-t)) ** 2, rtol=1e-13)
+    assert np.all(h > 0)

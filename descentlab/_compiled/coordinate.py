@@ -86,7 +86,7 @@ def derivatives(y, code, z, r, h):
             s = sigmoid(-(y[i] * z[i]))
             r[i] = -y[i] * s
             if with_h:
-                h[i] = s * (1.0 - s)
+                h[i] = s * sigmoid(y[i] * z[i])  # s (1 - s) without cancellation
 
 
 @njit(cache=True, error_model="numpy")
@@ -162,57 +162,74 @@ def cd_epoch(cindptr, cindices, cdata, y, code, x, z, lips, order, lam1, lam2, s
 
 
 @njit(cache=True, error_model="numpy")
-def newton_direction(cindptr, cindices, cdata, ws, qh, hess, x, delta, xdelta, lam1, lam2,
-                     shift, free, lam2f, max_epochs, tol):
-    """Coordinate descent on the proximal Newton model restricted to the coordinates ``ws``:
+def model_epoch(cindptr, cindices, cdata, ws, qh, hess, x, delta, lam1, lam2, shift, free,
+                lam2f):
+    """One epoch of coordinate descent on the proximal Newton model restricted to ``ws``:
 
         min_d  (1/n) sum_i [r_i (X d)_i + h_i (X d)_i^2 / 2] + sum_j in ws [lam2_j (x_j + d_j)^2
                / 2 + shift_j d_j + lam1_j |x_j + d_j|],
 
     r = phi'(z), h = phi''(z) given packed as the rows (r_i, h_i) of ``qh`` (n x 2; the first
-    column becomes q = r + h X d: the model's derivative, one cache line per row), hess[j] the
-    diagonal (1/n) sum_i X_ij^2 h_i + lam2_j. ``delta`` (length |ws|, the step on ws) starts
-    at zero; on return ``xdelta`` = X d (length n). Epochs stop when the largest optimality
-    score of the model met during an epoch is <= tol, or after ``max_epochs``.
-    Returns (epochs, entries read)."""
-    n = qh.shape[0]
-    inv_n = 1.0 / n
+    column is q = r + h X d: the model's derivative, one cache line per row; in place),
+    hess[j] the diagonal (1/n) sum_i X_ij^2 h_i + lam2_j, ``delta`` the step on ws (length
+    |ws|, in place). Returns (the largest optimality score of the model met during the
+    epoch, entries read)."""
+    inv_n = 1.0 / qh.shape[0]
     work = 0
-    epochs = 0
-    for _ in range(max_epochs):
-        epochs += 1
-        worst = 0.0
-        for t in range(ws.shape[0]):
-            j = ws[t]
-            hj = hess[j]
-            start, end = cindptr[j], cindptr[j + 1]
-            if hj <= 0.0:
-                continue
-            l1, l2 = _weights(j, lam1, lam2, free, lam2f)
-            g = 0.0
+    worst = 0.0
+    for t in range(ws.shape[0]):
+        j = ws[t]
+        hj = hess[j]
+        start, end = cindptr[j], cindptr[j + 1]
+        if hj <= 0.0:
+            continue
+        l1, l2 = _weights(j, lam1, lam2, free, lam2f)
+        g = 0.0
+        for p in range(start, end):
+            g += cdata[p] * qh[cindices[p], 0]
+        u = x[j] + delta[t]
+        g = g * inv_n + l2 * u + shift[j]
+        worst = max(worst, _subdiff_distance(g, u, l1))
+        new = _soft(u - g / hj, l1 / hj)
+        work += end - start
+        if new != u:
+            step = new - u
+            delta[t] += step
             for p in range(start, end):
-                g += cdata[p] * qh[cindices[p], 0]
-            u = x[j] + delta[t]
-            g = g * inv_n + l2 * u + shift[j]
-            worst = max(worst, _subdiff_distance(g, u, l1))
-            new = _soft(u - g / hj, l1 / hj)
-            work += end - start
-            if new != u:
-                step = new - u
-                delta[t] += step
-                for p in range(start, end):
-                    i = cindices[p]
-                    qh[i, 0] += step * cdata[p] * qh[i, 1]
-        if worst <= tol:
-            break
-    xdelta[:] = 0.0
+                i = cindices[p]
+                qh[i, 0] += step * cdata[p] * qh[i, 1]
+    return worst, work
+
+
+@njit(cache=True, error_model="numpy")
+def model_value(qh, r, ws, x, delta, lam1, lam2, shift, free, lam2f):
+    """The proximal Newton model at the step ``delta`` (see ``model_epoch``) from q = r + h X d
+    (the first column of ``qh``): with u = X d, r u + h u^2 / 2 = (q^2 - r^2) / (2 h)."""
+    n = qh.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += (qh[i, 0] * qh[i, 0] - r[i] * r[i]) / qh[i, 1]
+    total *= 0.5 / n
+    for t in range(ws.shape[0]):
+        j = ws[t]
+        l1, l2 = _weights(j, lam1, lam2, free, lam2f)
+        u = x[j] + delta[t]
+        total += 0.5 * l2 * u * u + shift[j] * delta[t] + l1 * abs(u)
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def column_product(cindptr, cindices, cdata, ws, delta, out):
+    """out = X d for the step ``delta`` on the coordinates ``ws``. Returns the entries read."""
+    out[:] = 0.0
+    work = 0
     for t in range(ws.shape[0]):
         if delta[t] != 0.0:
             j = ws[t]
             for p in range(cindptr[j], cindptr[j + 1]):
-                xdelta[cindices[p]] += delta[t] * cdata[p]
+                out[cindices[p]] += delta[t] * cdata[p]
             work += cindptr[j + 1] - cindptr[j]
-    return epochs, work
+    return work
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,5 +286,5 @@ def empty_float() -> np.ndarray:
     return np.empty(0, dtype=np.float64)
 
 
-__all__ = ["cd_epoch", "derivatives", "empty_float", "gradient_scores", "line_search",
-           "margins", "newton_direction", "value"]
+__all__ = ["cd_epoch", "column_product", "derivatives", "empty_float", "gradient_scores",
+           "line_search", "margins", "model_epoch", "model_value", "value"]

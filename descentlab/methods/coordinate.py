@@ -39,10 +39,20 @@ compiled (``descentlab._compiled.coordinate``).
       (1/n) sum_i [r_i (X d)_i + h_i (X d)_i^2 / 2] + lam2 ||x + d||^2 / 2 + lam1 ||x + d||_1
 
   over a working set (skglm's rule above), by at most ``max_cd_epochs`` = 20 epochs of CD
-  with the exact coordinate steps 1/H_jj (down to 0.09 times the maximum score); then x+ =
+  with the exact coordinate steps 1/H_jj (down to 0.09 times the maximum score at the start
+  of the working set; when the working set is every coordinate, as with L2 alone, at the
+  current x: each Newton step is then an outer iteration), with Anderson extrapolation of
+  the inner iterates every ``anderson_k`` = 5 epochs as in ``CD`` (kept when the model drops;
+  q = r + h X d is affine in d, so it is extrapolated with the same weights); then x+ =
   x + t d with the largest t in {1, 1/2, ...} such that lam1 (||x + t d||_1 - ||x||_1) +
-  t grad f(x + t d) . d < 0 (which implies F(x + t d) < F(x) by convexity). Locally
-  superlinear (Lee-Sun-Saunders Thm 3.4). State: x, z.
+  t grad f(x + t d) . d < 0 (which implies F(x + t d) < F(x) by convexity). When no t
+  passes in ``max_backtrack`` = 20 halvings, one proximal CD epoch on the working set
+  (steps 1/L_j, F never rises) replaces the step. The logistic weights h_i are floored at
+  ``H_MIN`` = 1e-5 (glmnet's floor on the IRLS weights, Friedman-Hastie-Tibshirani 2010
+  Sec. 3): without it, samples misclassified by a large margin (unnormalized counts, news20)
+  make H_jj ~ 1e-13 where the gradient is not small, the step on j ~ 1e8, and no trial
+  passes. Locally superlinear without the floor (Lee-Sun-Saunders Thm 3.4), locally linear
+  with a rate O(H_MIN) with it (any H_k with m I <= H_k <= M I: their Thm 3.1). State: x, z.
 
 Oracle calls (benchopt's convention): reading all the non-zeros of X once costs n calls, so
 one epoch of CD over all d coordinates is n calls, a full gradient is n calls, and work on a
@@ -69,6 +79,8 @@ from .base import Method, State
 
 #: skglm's constants: first working-set size, inner tolerance factor, check period
 WS_START = 10
+#: glmnet's floor of the logistic Hessian weights h_i = phi''(z_i) (see ``ProxNewton``)
+H_MIN = 1e-5
 INNER_TOL = 0.3
 CHECK_EVERY = 10
 ORDERS = ("cyclic", "random")
@@ -292,7 +304,9 @@ class NewtonState(State):
     outer: int = 0
     last_step: float = 1.0
     inner_epochs: int = 0
-    reported: ClassVar[tuple[str, ...]] = ("ws_size", "outer", "last_step", "inner_epochs")
+    fallbacks: int = 0
+    reported: ClassVar[tuple[str, ...]] = ("ws_size", "outer", "last_step", "inner_epochs",
+                                           "fallbacks")
 
     @property
     def ws_size(self) -> int:
@@ -302,15 +316,18 @@ class NewtonState(State):
 @dataclass(frozen=True, kw_only=True)
 class ProxNewton(Method):
     """Proximal Newton: diagonal-weight quadratic model solved by CD on a working set
-    (``ws``, None: on when lam1 > 0), at most ``max_cd_epochs`` epochs, then a backtracking
-    line search (at most ``max_backtrack`` halvings); Newton steps on a working set until its
-    scores fall below 0.3 times the full maximum score, then a new working set. Costs: a
+    (``ws``, None: on when lam1 > 0), at most ``max_cd_epochs`` epochs with Anderson
+    extrapolation every ``anderson_k`` epochs (0: off), then a backtracking line search (at
+    most ``max_backtrack`` halvings, else one proximal CD epoch); Newton steps on a working
+    set until its scores fall below 0.3 times the full maximum score, then a new working set
+    (the logistic weights floored at ``H_MIN``). Costs: a
     full gradient (n calls) per working set, and per Newton step its inner epochs and
     line-search passes, pro rata of the non-zeros read."""
 
     ws: bool | None = None
     max_cd_epochs: int = 20
     max_backtrack: int = 20
+    anderson_k: int = 5
     name: ClassVar[str] = "prox-newton"
     handles_prox: ClassVar[bool] = True
     step_param: ClassVar[str] = "max_cd_epochs"
@@ -321,7 +338,11 @@ class ProxNewton(Method):
         self._set(max_cd_epochs=check_int("prox-newton: max_cd_epochs", self.max_cd_epochs,
                                           minimum=1),
                   max_backtrack=check_int("prox-newton: max_backtrack", self.max_backtrack,
-                                          minimum=1))
+                                          minimum=1),
+                  anderson_k=check_int("prox-newton: anderson_k", self.anderson_k, minimum=0))
+        if self.anderson_k == 1:
+            raise DescentlabError("prox-newton: anderson_k: expected 0 (off) or an integer "
+                                  ">= 2, got 1")
 
     def resolve(self, problem):
         cols = _columns(self.name, problem)
@@ -348,8 +369,10 @@ class ProxNewton(Method):
         grad, score, hess = np.empty(d), np.empty(d), np.empty(d)
         every = np.arange(d, dtype=np.int64)
         iterations, step, inner, outer = 0, state.last_step, state.inner_epochs, state.outer
+        fallbacks = state.fallbacks
         while True:
             kernels.derivatives(v.y, v.loss_code, z, r, h)
+            np.maximum(h, H_MIN, out=h)
             if ws is None:  # a new working set from the full gradient (n calls)
                 work += kernels.gradient_scores(*cols.csc, r, h, x, every, lam1, lam2, shift,
                                                 free, lam2f, grad, score, hess)
@@ -360,10 +383,8 @@ class ProxNewton(Method):
                 work += kernels.gradient_scores(*cols.csc, r, h, x, ws, lam1, lam2, shift,
                                                 free, lam2f, grad, score, hess)
             delta, xdelta = np.zeros(ws.size), np.empty(n)
-            epochs, w = kernels.newton_direction(*cols.csc, ws, qh, hess, x, delta, xdelta,
-                                                 lam1, lam2, shift, free, lam2f,
-                                                 self.max_cd_epochs, INNER_TOL * tol_in)
-            work += w
+            epochs, w = self._direction(cols, ws, qh, hess, x, delta, INNER_TOL * tol_in)
+            work += w + kernels.column_product(*cols.csc, ws, delta, xdelta)
             inner += epochs
             step, w = kernels.line_search(*cols.csc, v.y, v.loss_code, z, xdelta, x, ws, delta,
                                           lam1, lam2, shift, free, lam2f, self.max_backtrack,
@@ -375,15 +396,68 @@ class ProxNewton(Method):
                 z += step * xdelta
                 l1 = np.full(ws.size, lam1)
                 l1[ws == free] = 0.0
-                if self.ws and _scores(grad[ws], x[ws], l1).max(initial=0.0) <= tol_in:
+                worst = _scores(grad[ws], x[ws], l1).max(initial=0.0)
+                if ws.size == d:  # grad is the full gradient at the new x: a new reference
+                    tol_in, outer = INNER_TOL * worst, outer + 1
+                elif worst <= tol_in:
                     ws = None  # the working set is solved: a new one from the full gradient
-            else:
+            else:  # no step passed: one proximal CD epoch on ws (F never rises), then anew
+                lips = cols.curvature * cols.sq_norms / n
+                work += kernels.cd_epoch(*cols.csc, v.y, v.loss_code, x, z, lips, ws, lam1,
+                                         lam2, shift, free, lam2f)
+                fallbacks += 1
                 ws = None
             if cols.calls(work, n) >= target:
                 break
         return state.after(iterations, cols.calls(work, n) - state.calls, x=x, z=z, work=work,
                            ws=ws, tol_in=tol_in, outer=outer, last_step=float(step),
-                           inner_epochs=inner)
+                           inner_epochs=inner, fallbacks=fallbacks)
+
+    def _direction(self, cols, ws, qh, hess, x, delta, tol) -> tuple[int, int]:
+        """CD on the model (``kernels.model_epoch``, ``delta`` and q = r + h X d in place)
+        until an epoch meets scores <= tol or ``max_cd_epochs``, with Anderson extrapolation
+        (``anderson_k``) of (delta, q) kept when it lowers the model. Returns (epochs, work)."""
+        lam1, lam2, shift, free, lam2f = cols.weights
+        K = self.anderson_k
+        r = qh[:, 0].copy()
+        past_d, past_q = (np.empty((K + 1, ws.size)), np.empty((K + 1, qh.shape[0]))) \
+            if K else (None, None)
+        work, stored = 0, 0
+        for epoch in range(1, self.max_cd_epochs + 1):
+            worst, w = kernels.model_epoch(*cols.csc, ws, qh, hess, x, delta, lam1, lam2,
+                                           shift, free, lam2f)
+            work += w
+            if worst <= tol:
+                return epoch, work
+            if K:
+                past_d[stored], past_q[stored] = delta, qh[:, 0]
+                stored += 1
+                if stored == K + 1:
+                    stored = 0
+                    _model_anderson(qh, r, ws, x, delta, past_d, past_q, cols.weights)
+        return self.max_cd_epochs, work
+
+
+def _model_anderson(qh, r, ws, x, delta, past_d, past_q, weights) -> None:
+    """Anderson extrapolation of the model's CD iterates (as ``CD._extrapolate``; q = r + h X d
+    is affine in d, so it extrapolates with the same weights), kept when the model drops."""
+    U = np.diff(past_d, axis=0)
+    try:
+        c = np.linalg.solve(U @ U.T, np.ones(U.shape[0]))
+    except np.linalg.LinAlgError:
+        return
+    total = c.sum()
+    if not np.isfinite(total) or total == 0.0 or not np.all(np.isfinite(c)):
+        return
+    c /= total
+    d_acc, q_acc = c @ past_d[1:], c @ past_q[1:]
+    before = kernels.model_value(qh, r, ws, x, delta, *weights)
+    q_old = qh[:, 0].copy()
+    qh[:, 0] = q_acc
+    if kernels.model_value(qh, r, ws, x, d_acc, *weights) < before:
+        delta[:] = d_acc
+    else:
+        qh[:, 0] = q_old
 
 
 def _scores(g: np.ndarray, x: np.ndarray, l1: np.ndarray) -> np.ndarray:
