@@ -16,25 +16,27 @@ from descentlab.methods import auto
 from descentlab.problems import LeastSquares, Logistic, Quadratic
 
 
-def _logistic(d: int, reg, lam=1e-3, sparse=False, seed=0, n=60):
+def _logistic(d: int, reg, lam=1e-3, sparse=False, seed=0, n=60, density=0.2):
     rng = np.random.default_rng(seed)
-    X = sp.random(n, d, density=0.05, format="csr", random_state=rng) if sparse \
+    X = sp.random(n, d, density=density, format="csr", random_state=rng) if sparse \
         else rng.standard_normal((n, d))
     y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
     return Logistic(X, y, reg=reg, lam=lam if reg else 0.0,
                     l1_ratio=0.5 if reg == "elasticnet" else None)
 
 
-@pytest.mark.parametrize(("reg", "d", "expected"), [
-    ("l2", 8, "newton-cg"),
-    (None, 8, "lbfgs"),
-    ("l1", 8, "owlqn"),
-    ("elasticnet", 8, "owlqn"),
-    ("l2", auto.NEWTON_MAX_DIM + 1, "lbfgs"),
-    ("l1", auto.NEWTON_MAX_DIM + 1, "owlqn"),
+@pytest.mark.parametrize(("reg", "d", "density", "expected"), [
+    ("l2", 8, 1.0, "newton-cg"),
+    (None, 8, 1.0, "lbfgs"),
+    ("l1", 8, 1.0, "owlqn"),
+    ("elasticnet", 8, 1.0, "owlqn"),
+    ("l1", 200, 0.1, "owlqn"),
+    ("l1", 200, 0.01, "prox-newton"),
+    ("elasticnet", 200, 0.01, "prox-newton"),
+    ("l2", auto.NEWTON_MAX_DIM + 1, 0.001, "lbfgs"),
 ])
-def test_the_rule_on_linear_models(reg, d, expected):
-    p = _logistic(d, reg, sparse=d > 100)
+def test_the_rule_on_linear_models(reg, d, density, expected):
+    p = _logistic(d, reg, sparse=density < 1, density=density, n=400)
     assert auto.choose(p).name == expected
 
 
@@ -88,3 +90,10 @@ def test_solve_method_auto_from_the_cli():
                                        "--tol", "1e-8"])
     assert result.exit_code == 0, result.output
     assert "owlqn" in result.output
+
+
+def test_auto_on_sparse_l1_runs_prox_newton_to_the_certified_optimum():
+    p = _logistic(200, "l1", lam=1e-3, sparse=True, density=0.02, n=400, seed=6)
+    trace = dl.run(p, "auto", tol=1e-10)
+    assert trace.meta["method"]["name"] == "prox-newton"
+    assert trace.df["rel_subopt"].iloc[-1] <= 1e-10

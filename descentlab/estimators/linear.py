@@ -26,8 +26,8 @@ as scikit-learn 1.8-1.9 still does (without its FutureWarning); with "elasticnet
 ``method``: any descentlab method name (``descentlab.methods.METHODS``) or a ``Method``;
 ``method_params`` passes hyperparameters (e.g. ``{"step": 1e-3}``). ``"auto"`` (default)
 runs ``descentlab.methods.Auto``: the fastest method measured for the problem's shape and
-penalty by ``benchmarks/peers.py`` (Newton-CG for L2 and unpenalized models, OWL-QN for L1
-and elastic net, L-BFGS without a penalty or in high dimension; see
+penalty by ``benchmarks/peers.py`` (Newton-CG for L2, L-BFGS without a penalty or in high
+dimension, OWL-QN for L1 and elastic net, proximal Newton for those on sparse data; see
 ``descentlab.methods.auto``). These take full passes over the data and a line search, so
 unscaled features slow them down but do not make them diverge; scale the features anyway
 (``StandardScaler`` in a Pipeline). Methods without a prox refuse L1 penalties with a clear
