@@ -3,7 +3,7 @@
 ``Auto().resolve(problem)`` returns the chosen method, resolved (``run`` then runs it, and the
 Trace names it). The rule comes from ``benchmarks/peers.py`` (time to relative suboptimality
 1e-4 and 1e-8 of descentlab's methods side by side with scikit-learn, skglm, celer, cyanure
-and snapml; the runs behind it are ``benchmarks/results/peers-2026-11-29-{merged,final}.txt``):
+and snapml; the runs behind it are ``benchmarks/results/peers-2026-11-29-{merged,run2,final}.txt``):
 
 * linear models (least squares, logistic) with an L2 penalty: truncated Newton ``newton-cg``
   when d <= ``NEWTON_MAX_DIM`` (CG preconditioned by the Hessian's diagonal needs few
