@@ -23,17 +23,9 @@ from numba import njit
 
 from .linear import dloss
 from .losses import LossCode, log1p_exp, sigmoid
+from .variance_reduced import soft
 
 SQUARE = int(LossCode.SQUARE)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _soft(u, tau):
-    if u > tau:
-        return u - tau
-    if u < -tau:
-        return u + tau
-    return 0.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -151,7 +143,7 @@ def cd_epoch(cindptr, cindices, cdata, y, code, x, z, lips, order, lam1, lam2, s
                 g += cdata[p] * dloss(z[i], y[i], code)
         g = g * inv_n + l2 * x[j] + shift[j]
         old = x[j]
-        new = _soft(old - g / lj, l1 / lj)
+        new = soft(old - g / lj, l1 / lj)
         work += end - start
         if new != old:
             x[j] = new
@@ -190,7 +182,7 @@ def model_epoch(cindptr, cindices, cdata, ws, qh, hess, x, delta, lam1, lam2, sh
         u = x[j] + delta[t]
         g = g * inv_n + l2 * u + shift[j]
         worst = max(worst, _subdiff_distance(g, u, l1))
-        new = _soft(u - g / hj, l1 / hj)
+        new = soft(u - g / hj, l1 / hj)
         work += end - start
         if new != u:
             step = new - u

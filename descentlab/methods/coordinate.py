@@ -155,6 +155,25 @@ def _margins(cols: _Columns, x: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- CD
+def _resolve_ws(method, problem):
+    """``method`` checked against ``problem``, with working sets on (ws=None) when the
+    problem has an L1 term."""
+    cols = _columns(method.name, problem)
+    if method.ws is None:
+        return dataclasses.replace(method, ws=cols.view.lam1 > 0.0)
+    return method
+
+
+def _start(name: str, problem, x0) -> tuple[_Columns, np.ndarray, np.ndarray, int]:
+    """(columns, x, margins z = X x, work) at x0: the margins cost one pass (nnz) unless
+    x0 = 0."""
+    cols = _columns(name, problem)
+    x = np.array(x0, dtype=np.float64)
+    work = cols.nnz if np.any(x) else 0
+    z = _margins(cols, x) if work else np.zeros(problem.n)
+    return cols, x, z, work
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class CDState(State):
     """Margins z = X x, the working set and its inner tolerance, Anderson's past iterates
@@ -201,16 +220,10 @@ class CD(Method):
                   anderson_k=check_int("cd: anderson_k", self.anderson_k, minimum=2))
 
     def resolve(self, problem):
-        cols = _columns(self.name, problem)
-        if self.ws is None:
-            return dataclasses.replace(self, ws=cols.view.lam1 > 0.0)
-        return self
+        return _resolve_ws(self, problem)
 
     def init(self, problem, x0, rng):
-        cols = _columns(self.name, problem)
-        x = np.array(x0, dtype=np.float64)
-        work = cols.nnz if np.any(x) else 0
-        z = _margins(cols, x) if work else np.zeros(problem.n)
+        cols, x, z, work = _start(self.name, problem, x0)
         lips = cols.curvature * cols.sq_norms / problem.n
         return CDState(x=x, z=z, lips=lips, work=work, calls=cols.calls(work, problem.n))
 
@@ -345,16 +358,10 @@ class ProxNewton(Method):
                                   ">= 2, got 1")
 
     def resolve(self, problem):
-        cols = _columns(self.name, problem)
-        if self.ws is None:
-            return dataclasses.replace(self, ws=cols.view.lam1 > 0.0)
-        return self
+        return _resolve_ws(self, problem)
 
     def init(self, problem, x0, rng):
-        cols = _columns(self.name, problem)
-        x = np.array(x0, dtype=np.float64)
-        work = cols.nnz if np.any(x) else 0
-        z = _margins(cols, x) if work else np.zeros(problem.n)
+        cols, x, z, work = _start(self.name, problem, x0)
         return NewtonState(x=x, z=z, work=work, calls=cols.calls(work, problem.n))
 
     def advance(self, problem, state, rng, calls):
