@@ -6,6 +6,7 @@ Each check raises :class:`descentlab.errors.DescentlabError` with a message of t
 
 from __future__ import annotations
 
+import difflib
 import numbers
 import os
 
@@ -272,3 +273,9 @@ def check_vector(name: str, x, dim: int, dtype=np.float64):
     if not np.all(np.isfinite(x)):
         raise DescentlabError(f"{name}: expected finite values, found NaN or Inf")
     return x
+
+
+def did_you_mean(word, choices) -> str:
+    """' (did you mean 'x'?)' for the closest of ``choices`` (difflib), or ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -6,8 +6,8 @@ class in its family's module plus one entry in ``METHODS``."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 
+from .._validation import did_you_mean
 from ..errors import DescentlabError
 from .accelerated import FISTA, Catalyst, HeavyBall, Katyusha, Nesterov
 from .adaptive import AdaGrad, Adam, RMSProp
@@ -38,26 +38,20 @@ ALIASES = {"heavyball": "heavy-ball", "hb": "heavy-ball", "agd": "nesterov",
            "l-bfgs": "lbfgs", "owl-qn": "owlqn", "newtoncg": "newton-cg", "tron": "newton-cg"}
 
 
-def _did_you_mean(word: str, choices) -> str:
-    """' (did you mean 'x'?)' for the closest of ``choices`` (difflib), or ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def get_method(name: str, **hyperparameters) -> Method:
     """Build a registered method by name, e.g. ``get_method("fista", restart=None)``."""
     if not isinstance(name, str):
         raise DescentlabError(f"method: expected a method name, got {name!r}")
     key = ALIASES.get(name.lower(), name.lower())
     if key not in METHODS:
-        hint = _did_you_mean(key, [*METHODS, *ALIASES])
+        hint = did_you_mean(key, [*METHODS, *ALIASES])
         raise DescentlabError(f"method: unknown method {name!r}{hint}; known methods are "
                               f"{', '.join(sorted(METHODS))}")
     cls = METHODS[key]
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = set(hyperparameters) - fields
     if unknown:
-        listed = ", ".join(k + _did_you_mean(k, fields) for k in sorted(unknown))
+        listed = ", ".join(k + did_you_mean(k, fields) for k in sorted(unknown))
         raise DescentlabError(f"{key}: unknown hyperparameter(s) {listed}; valid ones are "
                               f"{', '.join(sorted(fields)) or 'none'}")
     return cls(**hyperparameters)

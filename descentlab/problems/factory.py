@@ -20,12 +20,11 @@ name               parameters (default)
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from typing import Any
 
-from .._validation import check_int, check_positive
+from .._validation import check_int, check_positive, did_you_mean
 from ..data import KNOWN_DATASETS, load_libsvm, resolve_dataset
 from ..errors import DescentlabError
 from .base import Problem
@@ -52,12 +51,6 @@ REGS = ("l2", "l1", "elasticnet", "none")
 def problem_names() -> list[str]:
     """The names ``build`` accepts."""
     return list(PROBLEM_PARAMS)
-
-
-def did_you_mean(word: str, choices) -> str:
-    """' (did you mean 'x'?)' for the closest of ``choices`` (difflib), or ''."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _number(where: str, value, what: str = "a finite number") -> float:

@@ -14,8 +14,8 @@ import inspect
 import sys
 from pathlib import Path
 
+from .._validation import did_you_mean
 from ..errors import DescentlabError
-from ..problems.factory import did_you_mean
 
 
 def is_plugin(name: str) -> bool:

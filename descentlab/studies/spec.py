@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._validation import did_you_mean
 from ..errors import DescentlabError
 from ..methods import ALIASES, METHODS, Method
 from ..problems.base import Problem
-from ..problems.factory import PROBLEM_PARAMS, check_params, did_you_mean
+from ..problems.factory import PROBLEM_PARAMS, check_params
 from .plugins import check_arguments, import_class, is_plugin
 
 TOP_KEYS = ("name", "description", "budget_epochs", "budget_calls", "time_limit", "tol",
